@@ -1,0 +1,222 @@
+"""The one interface every destination implements, its result types, and its error tree.
+
+A sink is a small port (DESIGN.md convention 6): `open / write_batch / flush / close`. The
+batching consumer in `sinks/service.py` owns Kafka; a sink only knows records and its store.
+Every sink is idempotent and version-guarded, which is what turns at-least-once delivery into
+effectively-once storage: replays change nothing and an older derivation never overwrites a
+newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from wiredesk.records import Article
+
+if TYPE_CHECKING:
+    from wiredesk.settings import Settings
+
+# Both search backends mark matched terms in snippets the same way, so callers need not care
+# which one answered. Guillemets rarely occur in news text, unlike brackets or asterisks.
+HIGHLIGHT_START = "«"
+HIGHLIGHT_END = "»"
+SNIPPET_ELLIPSIS = "…"
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class SinkError(Exception):
+    """Base of every sink failure. `retriable`: would the same call succeed later unchanged?"""
+
+    retriable: bool = False
+    exit_code: int = 70  # EX_SOFTWARE
+
+    def __init__(self, message: str, *, sink: str = "") -> None:
+        self.sink = sink
+        super().__init__(f"{sink}: {message}" if sink else message)
+
+
+class SinkConfigError(SinkError):
+    """The configuration names a sink that cannot be used; restarting will not help."""
+
+    exit_code = 78  # EX_CONFIG
+
+
+class SinkUnavailable(SinkError):
+    """The store cannot be reached or is busy (locked, disconnected, deadlock, disk full).
+
+    Retry with backoff; after too many attempts exit and let the orchestrator restart us.
+    """
+
+    retriable = True
+    exit_code = 69  # EX_UNAVAILABLE
+
+
+class SinkRecordError(SinkError):
+    """One record cannot be stored however often it is retried: skip it and dead-letter it."""
+
+    exit_code = 65  # EX_DATAERR
+
+    def __init__(self, message: str, *, uri: str, sink: str = "") -> None:
+        self.uri = uri
+        super().__init__(f"{uri}: {message}", sink=sink)
+
+
+class SinkClosedError(SinkError):
+    """A call on a sink that is not open: a lifecycle bug in the caller."""
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one `write_batch` did, per article.
+
+    inserted: a new article. updated: a newer (version, transform_version) replaced the stored
+    one. unchanged: the same derivation was already stored (a replay). stale_skipped: an older
+    derivation arrived after a newer one and was ignored.
+    """
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stale_skipped: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.inserted + self.updated + self.unchanged + self.stale_skipped
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(
+            self.inserted + other.inserted,
+            self.updated + other.updated,
+            self.unchanged + other.unchanged,
+            self.stale_skipped + other.stale_skipped,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One ranked search result; `score` is higher for better matches (backend-specific scale)."""
+
+    uri: str
+    headline: str
+    snippet: str
+    score: float
+    versioncreated: datetime | None
+    source_url: str
+
+
+# --- ports --------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """A destination for articles.
+
+    `write_batch` stores a batch atomically (all or nothing) and is safe to call again with the
+    same batch. `flush` returns only when everything written so far is durable (committed), so
+    the caller may then commit its input offsets. `close` is safe to call twice.
+    """
+
+    name: str
+
+    def open(self) -> None: ...
+
+    def write_batch(self, articles: Sequence[Article]) -> WriteResult: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SearchIndex(Protocol):
+    """Full-text search over stored articles. Any user input is a valid query (never raises)."""
+
+    def search(self, query: str, limit: int = 10) -> list[SearchHit]: ...
+
+
+@runtime_checkable
+class ArticleStore(Protocol):
+    """Read access used by the CLI, tests and the embedded runner's catch-up."""
+
+    def count(self) -> int: ...
+
+    def get(self, uri: str) -> Article | None: ...
+
+    def stored_item_versions(self) -> set[tuple[str, int]]:
+        """(item_id, item_version) of every item version this store has processed.
+
+        Includes versions that were processed but not stored because a newer derivation of the
+        same article was already there: those need no re-publishing either.
+        """
+        ...
+
+
+# --- factory ------------------------------------------------------------------------------------
+
+
+def build_sinks(settings: Settings) -> list[Sink]:
+    """The sinks the settings ask for, not yet opened; configuration problems raise at once.
+
+    SQLite storage and SQLite search share one database file and one transaction (the FTS rows
+    stay in step with the stored rows), so they are one sink. PostgreSQL storage and PostgreSQL
+    search are separate sinks with separate tables: full-text indexing costs about seven times
+    what storage does, so the search index can run as its own consumer group.
+    """
+    sink_settings = settings.sink
+    problems: list[str] = []
+    if sink_settings.search == "opensearch":
+        problems.append(
+            "sink.search=opensearch is not available yet in this version; "
+            "use 'postgres', 'sqlite' or 'none' (WIREDESK_SINK_SEARCH)"
+        )
+    uses_postgres = "postgres" in (sink_settings.storage, sink_settings.search)
+    dsn = sink_settings.postgres_dsn.get_secret_value()
+    if uses_postgres and not dsn:
+        problems.append("sink.postgres_dsn is required when storage or search is 'postgres'")
+    if problems:
+        raise SinkConfigError("; ".join(problems), sink="config")
+
+    sinks: list[Sink] = []
+    sqlite_storage = sink_settings.storage == "sqlite"
+    sqlite_search = sink_settings.search == "sqlite"
+    if sqlite_storage or sqlite_search:
+        from sinks.sqlite import SqliteSink
+
+        path = settings.data_path(sink_settings.sqlite_path, "wiredesk.sqlite")
+        sinks.append(SqliteSink(path, fts=sqlite_search))
+    if uses_postgres:
+        # Imported only when configured: psycopg is an optional extra.
+        from sinks.postgres import PostgresSearchSink, PostgresStorageSink
+
+        if sink_settings.storage == "postgres":
+            sinks.append(PostgresStorageSink(dsn))
+        if sink_settings.search == "postgres":
+            sinks.append(PostgresSearchSink(dsn))
+    return sinks
+
+
+def open_sinks(settings: Settings) -> list[Sink]:
+    """`build_sinks` and open each; if one fails to open, the ones already open are closed."""
+    sinks = build_sinks(settings)
+    opened: list[Sink] = []
+    try:
+        for sink in sinks:
+            sink.open()
+            opened.append(sink)
+    except BaseException:
+        for sink in reversed(opened):
+            sink.close()
+        raise
+    return sinks
