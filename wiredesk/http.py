@@ -1,0 +1,410 @@
+"""The one guarded HTTP client: what ingest polls feeds with and transform fetches pages with.
+
+Library choice: the standard library's `http.client`, driven directly. The guard needs three
+things the higher-level clients make awkward: (1) connect to the *address we checked*, not to a
+second DNS answer (DNS rebinding: resolve, check, then pin the socket to that address while the
+Host header and TLS SNI keep the name), (2) follow redirects ourselves so every hop is re-checked,
+(3) stream the body and abort past the byte limit, counting *decoded* bytes so a gzip bomb is
+caught too. urllib3 and httpx can do (2) and (3) but (1) needs private-API hooks in both; urllib
+adds an opener stack we would have to disable piece by piece. Per request the cost is the same
+order (one socket, one parse); for feed polling the network dominates, so no dependency is added.
+
+Semantics worth knowing:
+- `connect_timeout_seconds` bounds DNS-free socket connection; `read_timeout_seconds` bounds each
+  wait for bytes (idle timeout) and, times four, the whole response (a slow drip cannot hold a
+  worker forever).
+- Environment proxies are ignored: a proxy would defeat the address guard.
+- Only http and https; every resolved address of a host must be public unless
+  `allow_private_addresses` (one private answer is enough to refuse: round-robin rebinding).
+- Errors form one small tree under `HttpError`; each says whether retrying later can help.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+from wiredesk.settings import HttpSettings
+
+_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# 408 Request Timeout and 429 Too Many Requests are the two 4xx a later retry can fix.
+_RETRIABLE_4XX = frozenset({408, 429})
+DEFAULT_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5"
+)
+
+Resolver = Callable[[str, int], list[str]]
+
+
+class HttpError(Exception):
+    """Any failure to get a usable response. `retriable`: would the same request later succeed?"""
+
+    retriable = False
+
+    def __init__(self, message: str, *, url: str = "") -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class InvalidUrl(HttpError):
+    """Not an absolute http(s) URL."""
+
+
+class BlockedAddress(HttpError):
+    """The host resolves to a private, loopback, link-local, multicast or reserved address."""
+
+
+class TooManyRedirects(HttpError):
+    """More redirect hops than `max_redirects`, or a redirect without a usable Location."""
+
+
+class BodyTooLarge(HttpError):
+    """The (decoded) body exceeded `max_bytes`; reading stopped there."""
+
+
+class DecodingError(HttpError):
+    """The Content-Encoding was declared but the bytes do not decode."""
+
+
+class TransportError(HttpError):
+    """DNS failure, refused or reset connection, TLS failure, truncated response."""
+
+    retriable = True
+
+
+class HttpTimeout(TransportError):
+    """Connecting or waiting for bytes took longer than allowed."""
+
+
+class HttpStatusError(HttpError):
+    """A final non-2xx, non-304 status. 5xx, 408 and 429 are retriable; other 4xx are not."""
+
+    def __init__(self, status: int, *, url: str = "", retry_after: float | None = None) -> None:
+        super().__init__(f"HTTP {status}", url=url)
+        self.status = status
+        self.retry_after = retry_after
+        self.retriable = status >= 500 or status in _RETRIABLE_4XX
+
+
+@dataclass(frozen=True, slots=True)
+class HttpResponse:
+    status: int
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    etag: str = ""
+    last_modified: str = ""
+    not_modified: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast address; IPv4-mapped IPv6 is judged as its IPv4."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    """Every address the system resolver gives for host, in its order, without duplicates."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    seen: dict[str, None] = {}
+    for *_, sockaddr in infos:
+        seen.setdefault(str(sockaddr[0]), None)
+    return list(seen)
+
+
+def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if unusable."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to a pre-checked address; Host header stays the name from the URL."""
+
+    def __init__(self, host: str, port: int, *, address: str, connect_timeout: float, read_timeout: float):
+        super().__init__(host, port, timeout=connect_timeout)
+        self._address = address
+        self._read_timeout = read_timeout
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.settimeout(self._read_timeout)
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    default_port = 443
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        address: str,
+        connect_timeout: float,
+        read_timeout: float,
+        context: ssl.SSLContext,
+    ):
+        super().__init__(
+            host, port, address=address, connect_timeout=connect_timeout, read_timeout=read_timeout
+        )
+        self._context = context
+
+    def connect(self) -> None:
+        super().connect()
+        # SNI and certificate checks use the URL's host name, not the pinned address.
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)
+
+
+class _Decoder:
+    """Content-Encoding decoding that counts output bytes against the limit as it goes."""
+
+    def __init__(self, encoding: str) -> None:
+        encoding = encoding.strip().lower()
+        self._kind = encoding
+        self._obj: zlib._Decompress | None = None
+        if encoding in ("gzip", "x-gzip"):
+            self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._obj = zlib.decompressobj(zlib.MAX_WBITS)
+        elif encoding not in ("", "identity"):
+            raise DecodingError(f"unsupported Content-Encoding {encoding!r}")
+        self._first = True
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        if self._obj is None:
+            return data
+        try:
+            return self._obj.decompress(data, room)
+        except zlib.error:
+            # Some servers send raw deflate (no zlib header) under "deflate": retry once as raw.
+            if self._kind == "deflate" and self._first:
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first = False
+                return self.feed(data, room)
+            raise DecodingError(f"body does not decode as {self._kind}") from None
+        finally:
+            self._first = False
+
+    def flush(self) -> bytes:
+        return self._obj.flush() if self._obj is not None else b""
+
+
+class HttpClient:
+    """GET with limits. Thread-safe: holds no per-request state (one connection per request)."""
+
+    def __init__(
+        self,
+        settings: HttpSettings | None = None,
+        *,
+        resolver: Resolver | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.settings = settings or HttpSettings()
+        self._resolve = resolver or system_resolver
+        self._ssl = ssl_context or ssl.create_default_context()
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str = "",
+        last_modified: str = "",
+        accept: str = DEFAULT_ACCEPT,
+    ) -> HttpResponse:
+        """Fetch url. 304 answers come back as `not_modified=True` with an empty body."""
+        headers = {
+            "User-Agent": self.settings.user_agent,
+            "Accept": accept,
+            "Accept-Encoding": "gzip, deflate",
+            "Connection": "close",
+        }
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            status, resp_headers, body = self._one(current, headers)
+            if status in _REDIRECTS:
+                location = resp_headers.get("location", "").strip()
+                if not location:
+                    raise TooManyRedirects(f"HTTP {status} without Location", url=current)
+                current = urljoin(current, location)
+                continue
+            if status == 304:
+                return HttpResponse(
+                    status=304,
+                    url=current,
+                    headers=resp_headers,
+                    etag=resp_headers.get("etag", etag),
+                    last_modified=resp_headers.get("last-modified", last_modified),
+                    not_modified=True,
+                )
+            if not 200 <= status < 300:
+                retry_after = parse_retry_after(resp_headers.get("retry-after", ""))
+                raise HttpStatusError(status, url=current, retry_after=retry_after)
+            return HttpResponse(
+                status=status,
+                url=current,
+                headers=resp_headers,
+                body=body,
+                etag=resp_headers.get("etag", ""),
+                last_modified=resp_headers.get("last-modified", ""),
+            )
+        raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects", url=url)
+
+    def _target(self, url: str) -> tuple[str, str, int, str]:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as exc:
+            raise InvalidUrl(f"bad URL: {exc}", url=url) from None
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise InvalidUrl(f"scheme {scheme or '(none)'!r} is not http or https", url=url)
+        host = parts.hostname
+        if not host:
+            raise InvalidUrl("URL has no host", url=url)
+        if parts.username or parts.password:
+            raise InvalidUrl("credentials in URLs are not sent", url=url)
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        return scheme, host, port or (443 if scheme == "https" else 80), path
+
+    def _address(self, url: str, host: str, port: int) -> str:
+        try:
+            addresses = self._resolve(host, port)
+        except (OSError, UnicodeError) as exc:
+            raise TransportError(f"cannot resolve {host}: {exc}", url=url) from None
+        if not addresses:
+            raise TransportError(f"{host} has no address", url=url)
+        if not self.settings.allow_private_addresses:
+            blocked = [a for a in addresses if not is_public_address(a)]
+            if blocked:
+                raise BlockedAddress(f"{host} resolves to non-public address {blocked[0]}", url=url)
+        return addresses[0]
+
+    def _one(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+        scheme, host, port, path = self._target(url)
+        address = self._address(url, host, port)
+        s = self.settings
+        conn: _PinnedHTTPConnection
+        if scheme == "https":
+            conn = _PinnedHTTPSConnection(
+                host,
+                port,
+                address=address,
+                connect_timeout=s.connect_timeout_seconds,
+                read_timeout=s.read_timeout_seconds,
+                context=self._ssl,
+            )
+        else:
+            conn = _PinnedHTTPConnection(
+                host,
+                port,
+                address=address,
+                connect_timeout=s.connect_timeout_seconds,
+                read_timeout=s.read_timeout_seconds,
+            )
+        try:
+            conn.request("GET", path, headers=dict(headers))
+            resp = conn.getresponse()
+            resp_headers: dict[str, str] = {}
+            for name, value in resp.getheaders():
+                key = name.lower()
+                resp_headers[key] = f"{resp_headers[key]}, {value}" if key in resp_headers else value
+            if resp.status in _REDIRECTS or resp.status == 304 or not 200 <= resp.status < 300:
+                # Error and redirect bodies are not needed; don't spend the byte budget on them.
+                return resp.status, resp_headers, b""
+            body = self._read_body(url, resp, resp_headers.get("content-encoding", ""))
+            return resp.status, resp_headers, body
+        except TimeoutError:
+            raise HttpTimeout(f"timed out talking to {host}", url=url) from None
+        except ssl.SSLError as exc:
+            raise TransportError(f"TLS error with {host}: {exc}", url=url) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise TransportError(f"{type(exc).__name__} talking to {host}: {exc}", url=url) from None
+        finally:
+            conn.close()
+
+    def _read_body(self, url: str, resp: http.client.HTTPResponse, encoding: str) -> bytes:
+        limit = self.settings.max_bytes
+        declared = resp.getheader("content-length")
+        if declared and declared.isdigit() and not encoding and int(declared) > limit:
+            raise BodyTooLarge(f"Content-Length {declared} exceeds {limit} bytes", url=url)
+        deadline = time.monotonic() + 4 * self.settings.read_timeout_seconds
+        decoder = _Decoder(encoding)
+        out = bytearray()
+        raw_total = 0
+        while True:
+            chunk = resp.read(_CHUNK)
+            if not chunk:
+                break
+            raw_total += len(chunk)
+            # +1 so "exactly at the limit" and "past it" can be told apart.
+            out += decoder.feed(chunk, limit - len(out) + 1)
+            if len(out) > limit or raw_total > limit:
+                raise BodyTooLarge(f"body exceeds {limit} bytes", url=url)
+            if time.monotonic() > deadline:
+                raise HttpTimeout("response took too long to arrive", url=url)
+        out += decoder.flush()
+        if len(out) > limit:
+            raise BodyTooLarge(f"body exceeds {limit} bytes", url=url)
+        return bytes(out)
+
+
+__all__ = [
+    "DEFAULT_ACCEPT",
+    "BlockedAddress",
+    "BodyTooLarge",
+    "DecodingError",
+    "HttpClient",
+    "HttpError",
+    "HttpResponse",
+    "HttpStatusError",
+    "HttpTimeout",
+    "InvalidUrl",
+    "TooManyRedirects",
+    "TransportError",
+    "is_public_address",
+    "parse_retry_after",
+    "system_resolver",
+]
