@@ -1,0 +1,258 @@
+"""`wiredesk`: the command line of every service, and of the embedded single-machine default.
+
+The CLI is the composition root: the only place that imports the stages side by side. The stages
+themselves never import each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from wiredesk import __version__
+from wiredesk.errors import WiredeskError
+from wiredesk.settings import Settings, SettingsError, load_settings, redacted
+
+log = logging.getLogger("wiredesk")
+
+DESCRIPTION = """\
+wiredesk polls news-agency feeds, cleans and enriches every story, and hands the result to
+storage, search and anyone subscribed to its Kafka topics:
+
+  feeds.yaml -> ingest -> wiredesk.items.raw -> transform -> wiredesk.articles -> sink -> SQLite/PostgreSQL
+                                                    \\-> wiredesk.dlq (poison, with error headers)
+
+With no Kafka bootstrap configured (WIREDESK_KAFKA_BOOTSTRAP), `wiredesk run` starts an embedded
+broker and runs all three services in one process over the bundled sample feeds.
+Settings: defaults < YAML file (--config or WIREDESK_CONFIG) < WIREDESK_* environment variables;
+`wiredesk config --print` shows the effective values.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wiredesk", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"wiredesk {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="YAML settings file (also WIREDESK_CONFIG)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="run ingest, transform and sink together (embedded broker if no Kafka is configured)",
+        description="Run all three services in one process. With no WIREDESK_KAFKA_BOOTSTRAP, start "
+        "the embedded broker on a free loopback port, keep SQLite data under the data folder, and "
+        "poll the feed registry (the bundled examples/feeds/feeds.yaml when no feeds file exists).",
+    )
+    run.add_argument(
+        "--once", action="store_true", help="exit after one poll cycle has been drained to the sinks"
+    )
+    run.add_argument("--feeds", metavar="FILE", help="feed registry (default: ingest.feeds_file)")
+    run.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    ingest = sub.add_parser(
+        "ingest",
+        help="run the ingest service: poll feeds, publish new or changed items",
+        description="Poll the feeds in the registry and publish each new or changed "
+        "item to the raw topic. Needs WIREDESK_KAFKA_BOOTSTRAP.",
+    )
+    ingest.add_argument("--once", action="store_true", help="poll every feed once, publish, and exit")
+    ingest.add_argument("--feeds", metavar="FILE", help="feed registry (default: ingest.feeds_file)")
+
+    sub.add_parser(
+        "transform",
+        help="run the transform service: raw items in, articles out",
+        description="Consume the raw topic in the wiredesk-transform group, clean and enrich "
+        "each item, publish articles; poison goes to the dead-letter topic. Needs "
+        "WIREDESK_KAFKA_BOOTSTRAP.",
+    )
+    sink = sub.add_parser(
+        "sink",
+        help="run the sink service: write articles to storage and search",
+        description="Consume the articles topic and write each batch to the configured "
+        "storage and search (sink.storage, sink.search); offsets are committed only "
+        "after the write is durable. Needs WIREDESK_KAFKA_BOOTSTRAP.",
+    )
+    sink.add_argument("--only", choices=["storage", "search"], help="run only one kind of sink (own group)")
+
+    feeds = sub.add_parser(
+        "feeds",
+        help="list the feed registry and each feed's polling state",
+        description="Validate the feed registry and show each feed with its state.",
+    )
+    feeds.add_argument("--feeds", metavar="FILE", help="feed registry (default: ingest.feeds_file)")
+    feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
+
+    search = sub.add_parser(
+        "search",
+        help="full-text search over stored articles",
+        description="Search the configured search index (SQLite FTS5 by default).",
+    )
+    search.add_argument("query", nargs="+", help="words to look for")
+    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--json", action="store_true", help="one JSON object per hit")
+
+    sub.add_parser(
+        "topics",
+        help="list Kafka topics and partition counts (needs WIREDESK_KAFKA_BOOTSTRAP)",
+        description="List the topics on the configured broker with their partition counts.",
+    )
+
+    config = sub.add_parser(
+        "config",
+        help="show or check the effective settings",
+        description="Print the effective settings (secrets redacted) or check them.",
+    )
+    mode = config.add_mutually_exclusive_group()
+    mode.add_argument("--print", dest="print_", action="store_true", help="print effective settings as YAML")
+    mode.add_argument("--check", action="store_true", help="only validate; exit 78 listing every problem")
+    mode.add_argument("--env", action="store_true", help="list every WIREDESK_* variable with its default")
+
+    clean = sub.add_parser(
+        "clean",
+        help="clean and enrich files offline: one Article JSON per file",
+        description="Run the transform chain over local files with no Kafka involved "
+        "and print one Article JSON per input file, one per line, in input order.",
+    )
+    clean.add_argument(
+        "--as",
+        dest="as_",
+        choices=["html", "text", "feed"],
+        default="html",
+        help="html: a full article page; text: plain text; feed: RSS/Atom/JSON Feed (one line per item)",
+    )
+    clean.add_argument("--url", default="", help="the page's URL (canonical URL and ids)")
+    clean.add_argument("files", nargs="+", metavar="FILE")
+
+    entities = sub.add_parser(
+        "entities",
+        help="entity spans of files: one JSON line per file",
+        description="Print, per file, the list of entity spans {start, end, type, "
+        "text} over the cleaned text (for --as text, offsets are into the file's text).",
+    )
+    entities.add_argument("--as", dest="as_", choices=["text", "html"], default="text")
+    entities.add_argument("files", nargs="+", metavar="FILE")
+
+    dlq = sub.add_parser("dlq", help="inspect or redrive the dead-letter topic")
+    dlq_sub = dlq.add_subparsers(dest="dlq_command", metavar="ACTION", required=True)
+    dlq_list = dlq_sub.add_parser("list", help="print dead letters with their error headers")
+    dlq_list.add_argument("--limit", type=int, default=50)
+    redrive = dlq_sub.add_parser(
+        "redrive",
+        help="send dead letters back to their source topic",
+        description="Re-publish dead letters to the topic they came from, once "
+        "the cause is fixed. Progress is kept in the wiredesk-dlq-redrive group, "
+        "so each dead letter is redriven once.",
+    )
+    redrive.add_argument("--error-class", help="only dead letters with this error class")
+    redrive.add_argument("--stage", help="only dead letters from this stage")
+    redrive.add_argument("--dry-run", action="store_true")
+
+    replay = sub.add_parser(
+        "replay",
+        help="re-derive articles from retained raw items",
+        description="Re-run transform over the raw items retained on the raw topic "
+        "since TIME (after an extractor improvement); the sinks keep the newer "
+        "derivation.",
+    )
+    replay.add_argument("--stage", choices=["transform"], required=True)
+    replay.add_argument(
+        "--from", dest="from_", required=True, metavar="TIME", help="ISO 8601 time, e.g. 2026-11-01T00:00:00Z"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        return _dispatch(args, settings)
+    except WiredeskError as exc:
+        print(f"wiredesk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    command = args.command
+    if command == "config":
+        return _config(args, settings)
+    if command == "clean":
+        from wiredesk.offline import clean_files
+
+        return clean_files(args.files, as_=args.as_, url=args.url, out=sys.stdout)
+    if command == "entities":
+        from wiredesk.offline import entity_files
+
+        return entity_files(args.files, as_=args.as_, out=sys.stdout)
+    if command == "search":
+        from wiredesk.commands import search
+
+        return search(settings, " ".join(args.query), limit=args.limit, as_json=args.json)
+    if command == "feeds":
+        from wiredesk.commands import list_feeds
+
+        return list_feeds(settings, feeds_file=args.feeds, as_json=args.json)
+    if command == "topics":
+        from wiredesk.commands import topics
+
+        return topics(settings)
+    if command == "dlq":
+        from wiredesk.commands import dlq_list, dlq_redrive
+
+        if args.dlq_command == "list":
+            return dlq_list(settings, limit=args.limit)
+        return dlq_redrive(settings, error_class=args.error_class, stage=args.stage, dry_run=args.dry_run)
+    if command == "replay":
+        from wiredesk.commands import replay_transform
+
+        return replay_transform(settings, since=args.from_)
+    from wiredesk import runner
+
+    if command == "run":
+        return runner.run_all(settings, once=args.once, feeds_file=args.feeds, quiet=args.quiet)
+    if command == "ingest":
+        return runner.run_ingest(settings, once=args.once, feeds_file=args.feeds)
+    if command == "transform":
+        return runner.run_transform(settings)
+    if command == "sink":
+        return runner.run_sink(settings, only=args.only)
+    raise AssertionError(f"unhandled command {command}")
+
+
+def _config(args: argparse.Namespace, settings: Settings) -> int:
+    if args.check:
+        print("settings OK")
+        return 0
+    if args.env:
+        from wiredesk.settings import documented_settings
+
+        for dotted, env, default, description in documented_settings():
+            print(f"{env:45} {default:28} {description or dotted}")
+        return 0
+    import yaml
+
+    print(yaml.safe_dump(redacted(settings), sort_keys=False), end="")
+    return 0
+
+
+def write_json_line(obj: object) -> None:
+    sys.stdout.write(orjson.dumps(obj).decode() + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["Path", "build_parser", "main"]

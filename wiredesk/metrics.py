@@ -1,0 +1,144 @@
+"""Every Prometheus metric wiredesk exports, declared once.
+
+Names follow `wiredesk_<stage>_<thing>_<unit>`; counters end in `_total`, histograms in
+`_seconds`. Label values are bounded: outcomes, steps and signals are closed sets listed here;
+`feed` is the registry's feed id (operators bound it by configuring feeds), never a URL or an
+item id. The registry is injectable so tests and the embedded runner can hold several services.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+
+from wiredesk import __version__
+
+INGEST_POLL_OUTCOMES = ("ok", "not_modified", "error")
+INGEST_ITEM_OUTCOMES = ("new", "changed", "unchanged", "rejected", "republished")
+TRANSFORM_OUTCOMES = ("ok", "skipped", "dead_lettered")
+TRANSFORM_STEPS = ("decode", "fetch_page", "derive", "produce", "total")
+QUALITY_SIGNALS = ("empty_body", "missing_date", "future_date", "language_mismatch", "teaser_only")
+SINK_OUTCOMES = ("inserted", "updated", "unchanged", "failed")
+STAGES = ("ingest", "transform", "sink")
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    """The metric families; one instance per registry."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.build_info = Info("wiredesk_build", "wiredesk version", registry=r)
+        self.build_info.info({"version": __version__})
+        self.service_ready = Gauge(
+            "wiredesk_service_ready", "1 when the service passes its readiness check", ["service"], registry=r
+        )
+
+        # ingest
+        self.ingest_polls = Counter(
+            "wiredesk_ingest_polls_total", "Feed polls by outcome", ["feed", "outcome"], registry=r
+        )
+        self.ingest_items = Counter(
+            "wiredesk_ingest_items_total", "Feed items seen, by outcome", ["feed", "outcome"], registry=r
+        )
+        self.ingest_poll_seconds = Histogram(
+            "wiredesk_ingest_poll_seconds",
+            "Fetch and parse time of one feed poll",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ingest_last_success = Gauge(
+            "wiredesk_ingest_feed_last_success_timestamp_seconds",
+            "Unix time of the feed's last successful poll",
+            ["feed"],
+            registry=r,
+        )
+        self.ingest_consecutive_failures = Gauge(
+            "wiredesk_ingest_feed_consecutive_failures", "Failed polls in a row", ["feed"], registry=r
+        )
+
+        # transform
+        self.transform_items = Counter(
+            "wiredesk_transform_items_total", "Raw items handled, by outcome", ["outcome"], registry=r
+        )
+        self.transform_step_seconds = Histogram(
+            "wiredesk_transform_step_seconds",
+            "Time per transform step",
+            ["step"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.transform_quality = Counter(
+            "wiredesk_transform_quality_signals_total",
+            "Articles raising a quality signal, per source feed",
+            ["feed", "signal"],
+            registry=r,
+        )
+        self.transform_articles = Counter(
+            "wiredesk_transform_articles_total", "Articles produced, per source feed", ["feed"], registry=r
+        )
+
+        # sinks
+        self.sink_writes = Counter(
+            "wiredesk_sink_writes_total",
+            "Articles written, by sink and outcome",
+            ["sink", "outcome"],
+            registry=r,
+        )
+        self.sink_batch_seconds = Histogram(
+            "wiredesk_sink_batch_seconds",
+            "Time to write and flush one batch",
+            ["sink"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
+        # bus, shared by every stage
+        self.messages_produced = Counter(
+            "wiredesk_bus_produced_messages_total",
+            "Messages acknowledged by the broker",
+            ["topic"],
+            registry=r,
+        )
+        self.messages_consumed = Counter(
+            "wiredesk_bus_consumed_messages_total", "Messages consumed", ["topic"], registry=r
+        )
+        self.dead_letters = Counter(
+            "wiredesk_dlq_messages_total",
+            "Messages sent to the dead-letter topic",
+            ["stage", "error"],
+            registry=r,
+        )
+        self.decode_errors = Counter(
+            "wiredesk_bus_decode_errors_total", "Messages that did not decode", ["topic"], registry=r
+        )
+        self.consumer_lag = Gauge(
+            "wiredesk_bus_consumer_lag_messages",
+            "Messages between the group's position and the partition high-water mark",
+            ["group", "topic", "partition"],
+            registry=r,
+        )
+        self.commits = Counter(
+            "wiredesk_bus_commits_total", "Offset commits after durable output", ["group"], registry=r
+        )
+        self._preinitialise()
+
+    def _preinitialise(self) -> None:
+        # Bounded label sets are created up front so dashboards and rate() see zeros, not gaps.
+        for outcome in TRANSFORM_OUTCOMES:
+            self.transform_items.labels(outcome)
+        for step in TRANSFORM_STEPS:
+            self.transform_step_seconds.labels(step)
+        for stage in STAGES:
+            self.service_ready.labels(stage)
+
+    def init_feed(self, feed_id: str) -> None:
+        for outcome in INGEST_POLL_OUTCOMES:
+            self.ingest_polls.labels(feed_id, outcome)
+        for outcome in INGEST_ITEM_OUTCOMES:
+            self.ingest_items.labels(feed_id, outcome)
+
+    def init_sink(self, sink: str) -> None:
+        for outcome in SINK_OUTCOMES:
+            self.sink_writes.labels(sink, outcome)

@@ -1,0 +1,248 @@
+"""Composition of the services: each alone (`ingest`, `transform`, `sink`) or all in one (`run`).
+
+`run` with no Kafka configured is the embedded default: it starts the embedded broker, keeps all
+state under the data folder, and before polling re-publishes what ingest's ledger says was
+published but the sinks never stored (the embedded broker keeps topics in memory only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TextIO
+
+from wiredesk.embedded import EmbeddedBroker, bundled_feeds_file, embedded_settings
+from wiredesk.errors import ConfigurationError
+from wiredesk.logs import configure_logging
+from wiredesk.metrics import Metrics
+from wiredesk.service import ServiceRunner, Stage
+from wiredesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _require_kafka(settings: Settings, command: str) -> None:
+    if settings.embedded:
+        raise ConfigurationError(
+            f"`wiredesk {command}` runs one service against a Kafka cluster: set WIREDESK_KAFKA_BOOTSTRAP "
+            "(or use `wiredesk run` for the embedded single-machine default)"
+        )
+
+
+def feeds_path(settings: Settings, override: str | None) -> Path:
+    if override:
+        return Path(override)
+    configured = Path(settings.ingest.feeds_file)
+    if configured.is_file():
+        return configured
+    bundled = bundled_feeds_file()
+    if settings.embedded and bundled is not None:
+        return bundled
+    return configured
+
+
+def _runner(name: str, stages: list[Stage], settings: Settings, metrics: Metrics) -> ServiceRunner:
+    return ServiceRunner(
+        name,
+        stages,
+        metrics,
+        metrics_host=settings.service.metrics_host,
+        metrics_port=settings.service.metrics_port,
+        drain_timeout_s=settings.service.drain_timeout_seconds,
+    )
+
+
+def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None = None) -> int:
+    _require_kafka(settings, "ingest")
+    from ingest.registry import load_registry
+    from ingest.service import IngestStage
+
+    configure_logging("ingest", settings.service.log_level, settings.service.log_format)
+    registry = load_registry(feeds_path(settings, feeds_file))
+    metrics = Metrics()
+    stage = IngestStage(settings, metrics, registry, once=once)
+    return _runner("ingest", [stage], settings, metrics).run(
+        until=(lambda: stage.cycle_done) if once else None
+    )
+
+
+def run_transform(settings: Settings) -> int:
+    _require_kafka(settings, "transform")
+    from transform.service import TransformStage
+
+    configure_logging("transform", settings.service.log_level, settings.service.log_format)
+    metrics = Metrics()
+    return _runner("transform", [TransformStage(settings, metrics)], settings, metrics).run()
+
+
+def run_sink(settings: Settings, *, only: str | None = None) -> int:
+    _require_kafka(settings, "sink")
+    from sinks.service import SinkStage
+
+    if only == "storage":
+        settings = settings.with_overrides({"sink.search": "none"})
+    elif only == "search":
+        settings = settings.with_overrides({"sink.storage": "none"})
+    configure_logging("sink", settings.service.log_level, settings.service.log_format)
+    metrics = Metrics()
+    return _runner("sink", [SinkStage(settings, metrics)], settings, metrics).run()
+
+
+@contextlib.contextmanager
+def _broker_if_embedded(settings: Settings) -> Iterator[tuple[Settings, bool]]:
+    """(settings to run with, whether the broker is our embedded one)."""
+    if not settings.embedded:
+        yield settings, False
+        return
+    data = Path(settings.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    with EmbeddedBroker(log_file=data / "broker.log") as broker:
+        yield embedded_settings(settings, broker.bootstrap), True
+
+
+def run_all(
+    settings: Settings, *, once: bool = False, feeds_file: str | None = None, quiet: bool = False
+) -> int:
+    """All three services in one process; the embedded default when no Kafka is configured."""
+    from ingest.registry import load_registry
+    from ingest.service import IngestStage
+    from sinks.service import SinkStage
+    from transform.service import TransformStage
+
+    configure_logging("wiredesk", settings.service.log_level, settings.service.log_format)
+    registry_path = feeds_path(settings, feeds_file)
+    registry = load_registry(registry_path)
+    out = sys.stderr
+    with _broker_if_embedded(settings) as (settings, embedded):
+        metrics = Metrics()
+        sink = SinkStage(settings, metrics)
+        transform = TransformStage(settings, metrics)
+        republish = unstored_items(settings, sink) if embedded else []
+        ingest = IngestStage(settings, metrics, registry, once=once, republish=republish)
+        if not quiet:
+            mode = (
+                "embedded broker " + settings.kafka.bootstrap
+                if embedded
+                else "Kafka " + settings.kafka.bootstrap
+            )
+            print(
+                f"wiredesk: {len(registry.enabled)} feeds from {registry_path}; {mode}; "
+                f"data in {settings.data_dir}",
+                file=out,
+            )
+        runner = _runner("wiredesk", [ingest, transform, sink], settings, metrics)
+        until = _drained(ingest, transform, sink, settings) if once else None
+        with _progress(ingest, transform, sink, metrics, out, enabled=not quiet):
+            code = runner.run(until=until)
+        if not quiet:
+            print(_summary(ingest, metrics), file=out)
+        return code
+
+
+def unstored_items(settings: Settings, sink: object) -> list:  # type: ignore[type-arg]
+    """Items ingest published that the sinks never stored: to publish again after a broker loss."""
+    from ingest.state import IngestState
+
+    path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
+    if not path.exists():
+        return []
+    stored: set[tuple[str, int]] = set()
+    for store in getattr(sink, "sinks", []):
+        versions = getattr(store, "stored_item_versions", None)
+        if versions is not None:
+            store.open()
+            stored |= versions()
+    state = IngestState(path)
+    try:
+        return [item for item in state.published_items() if (item.item_id, item.version) not in stored]
+    finally:
+        state.close()
+
+
+def _drained(ingest: object, transform: object, sink: object, settings: Settings) -> Callable[[], bool]:
+    """`--once`: the poll cycle is done and everything it produced is committed downstream."""
+    kafka = settings.kafka
+
+    def caught_up(
+        produced: dict[tuple[str, int], int], committed: dict[tuple[str, int], int], topic: str
+    ) -> bool:
+        return all(committed.get(key, 0) >= end for key, end in list(produced.items()) if key[0] == topic)
+
+    def done() -> bool:
+        if not getattr(ingest, "cycle_done", False):
+            return False
+        return caught_up(
+            ingest.produced_positions, transform.committed_positions, kafka.raw_topic
+        ) and caught_up(  # type: ignore[attr-defined]
+            transform.produced_positions,
+            sink.committed_positions,
+            kafka.articles_topic,  # type: ignore[attr-defined]
+        )
+
+    return done
+
+
+def _counter(metrics: Metrics, name: str, **labels: str) -> float:
+    value = metrics.registry.get_sample_value(name, labels or None)
+    return value or 0.0
+
+
+def _sum(metrics: Metrics, name: str, **match: str) -> float:
+    total = 0.0
+    for family in metrics.registry.collect():
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in match.items()):
+                total += sample.value
+    return total
+
+
+def _status_line(ingest: object, metrics: Metrics) -> str:
+    polled = _sum(metrics, "wiredesk_ingest_polls_total")
+    failed = _sum(metrics, "wiredesk_ingest_polls_total", outcome="error")
+    published = getattr(ingest, "published", 0) + getattr(ingest, "republished", 0)
+    articles = _sum(metrics, "wiredesk_transform_items_total", outcome="ok")
+    dead = _sum(metrics, "wiredesk_dlq_messages_total")
+    stored = _sum(metrics, "wiredesk_sink_writes_total", outcome="inserted") + _sum(
+        metrics, "wiredesk_sink_writes_total", outcome="updated"
+    )
+    unchanged = _sum(metrics, "wiredesk_sink_writes_total", outcome="unchanged")
+    return (
+        f"polls {polled:.0f} ({failed:.0f} failed) | published {published} items | "
+        f"transformed {articles:.0f} ({dead:.0f} dead-lettered) | stored {stored:.0f} new/updated, "
+        f"{unchanged:.0f} unchanged"
+    )
+
+
+def _summary(ingest: object, metrics: Metrics) -> str:
+    return "wiredesk: done: " + _status_line(ingest, metrics)
+
+
+@contextlib.contextmanager
+def _progress(
+    ingest: object, transform: object, sink: object, metrics: Metrics, out: TextIO, *, enabled: bool
+) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    stop = threading.Event()
+
+    def report() -> None:
+        last = ""
+        while not stop.wait(2.0):
+            line = _status_line(ingest, metrics)
+            if line != last:
+                print(f"wiredesk: {time.strftime('%H:%M:%S')} {line}", file=out, flush=True)
+                last = line
+
+    thread = threading.Thread(target=report, name="progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(1)

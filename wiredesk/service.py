@@ -1,0 +1,261 @@
+"""The one lifecycle every wiredesk service runs under.
+
+A service is one or more `Stage`s. The runner configures nothing about them but time: it starts
+each stage in its own thread, runs its `step()` until asked to stop, then `drain()`s it (flush
+sinks, flush producers, commit) and `close()`s it, in that order. It serves `/metrics`,
+`/healthz` and `/readyz`, and turns signals into that ordered shutdown: the first SIGTERM or
+SIGINT drains, a second one exits at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+from typing import Protocol
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from wiredesk.errors import WiredeskError
+from wiredesk.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+_MAX_RETRY_SLEEP_S = 30.0
+
+
+class Stage(Protocol):
+    name: str
+
+    def start(self) -> None:
+        """Connect and prepare; may raise InfrastructureError (retried) or fail for good."""
+
+    def step(self, stop: threading.Event) -> bool:
+        """Do one bounded unit of work; True if anything was done. Must return promptly on stop."""
+
+    def ready(self) -> bool:
+        """Connected and able to make progress."""
+
+    def drain(self) -> None:
+        """Finish in-flight work: flush outputs, then commit inputs."""
+
+    def close(self) -> None:
+        """Release connections; called once, after drain."""
+
+
+class _StageThread(threading.Thread):
+    def __init__(self, stage: Stage, stop: threading.Event, failed: threading.Event) -> None:
+        super().__init__(name=f"stage-{stage.name}", daemon=True)
+        self.stage = stage
+        self._stop_event = stop
+        self._failed = failed
+        self.started_ok = False
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._start_with_retry()
+            if self.started_ok:
+                self._loop()
+        except BaseException as exc:
+            self.error = exc
+            self._failed.set()
+            log.exception("stage %s failed", self.stage.name)
+        finally:
+            self._shutdown()
+
+    def _start_with_retry(self) -> None:
+        delay = 0.5
+        while not self._stop_event.is_set():
+            try:
+                self.stage.start()
+                self.started_ok = True
+                return
+            except WiredeskError as exc:
+                if not exc.retriable:
+                    raise
+                log.warning("stage %s cannot start yet (%s); retrying in %.1fs", self.stage.name, exc, delay)
+                self._stop_event.wait(delay)
+                delay = min(delay * 2, _MAX_RETRY_SLEEP_S)
+
+    def _loop(self) -> None:
+        delay = 0.5
+        while not self._stop_event.is_set():
+            try:
+                self.stage.step(self._stop_event)
+                delay = 0.5
+            except WiredeskError as exc:
+                if not exc.retriable:
+                    raise
+                log.warning("stage %s: %s; retrying in %.1fs", self.stage.name, exc, delay)
+                self._stop_event.wait(delay)
+                delay = min(delay * 2, _MAX_RETRY_SLEEP_S)
+
+    def _shutdown(self) -> None:
+        if self.started_ok:
+            try:
+                self.stage.drain()
+            except BaseException as exc:
+                self.error = self.error or exc
+                self._failed.set()
+                log.exception("stage %s failed to drain", self.stage.name)
+        try:
+            self.stage.close()
+        except Exception:
+            log.exception("stage %s failed to close", self.stage.name)
+
+
+class ServiceRunner:
+    """Runs stages until stopped by a signal, a failure, or `until()` becoming true."""
+
+    def __init__(
+        self,
+        name: str,
+        stages: Sequence[Stage],
+        metrics: Metrics,
+        *,
+        metrics_host: str = "127.0.0.1",
+        metrics_port: int | None = 0,
+        drain_timeout_s: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.stages = list(stages)
+        self.metrics = metrics
+        self.stop_event = threading.Event()
+        self.failed = threading.Event()
+        self._drain_timeout_s = drain_timeout_s
+        self._threads: list[_StageThread] = []
+        self._signals = 0
+        self._http: ThreadingHTTPServer | None = None
+        self._metrics_host = metrics_host
+        self._metrics_port = metrics_port
+        self.metrics_address: tuple[str, int] | None = None
+
+    # -- health ---------------------------------------------------------------------------
+    def healthy(self) -> bool:
+        return not self.failed.is_set() and all(t.is_alive() or not t.started_ok for t in self._threads)
+
+    def ready(self) -> bool:
+        ok = True
+        for thread in self._threads:
+            stage_ready = thread.started_ok and thread.is_alive() and _safe_ready(thread.stage)
+            self.metrics.service_ready.labels(thread.stage.name).set(1 if stage_ready else 0)
+            ok = ok and stage_ready
+        return ok and not self.stop_event.is_set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        self._signals += 1
+        if self._signals == 1:
+            log.info("received %s: draining (send again to exit at once)", signal.Signals(signum).name)
+            self.stop_event.set()
+        else:
+            log.warning("second signal: exiting without draining")
+            os._exit(EXIT_INTERRUPTED)
+
+    def run(self, until: Callable[[], bool] | None = None, poll_s: float = 0.2) -> int:
+        """Block until done; returns the process exit code."""
+        handlers = self._install_signal_handlers()
+        self._start_http()
+        try:
+            self._threads = [_StageThread(s, self.stop_event, self.failed) for s in self.stages]
+            for thread in self._threads:
+                thread.start()
+            while not self.stop_event.is_set():
+                if self.failed.is_set():
+                    self.stop_event.set()
+                    break
+                if until is not None and all(t.started_ok for t in self._threads) and until():
+                    self.stop_event.set()
+                    break
+                self.stop_event.wait(poll_s)
+                self.ready()
+            deadline = time.monotonic() + self._drain_timeout_s
+            for thread in self._threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            stuck = [t.stage.name for t in self._threads if t.is_alive()]
+            if stuck:
+                log.error("stages did not drain within %.0fs: %s", self._drain_timeout_s, ", ".join(stuck))
+                return EXIT_FAILED
+        finally:
+            self._stop_http()
+            self._restore_signal_handlers(handlers)
+        errors = [t.error for t in self._threads if t.error is not None]
+        if errors:
+            first = errors[0]
+            return first.exit_code if isinstance(first, WiredeskError) else EXIT_FAILED
+        return EXIT_INTERRUPTED if self._signals else EXIT_OK
+
+    def _install_signal_handlers(self) -> dict[int, object]:
+        if threading.current_thread() is not threading.main_thread():
+            return {}
+        previous: dict[int, object] = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.getsignal(sig)
+            signal.signal(sig, self._on_signal)
+        return previous
+
+    @staticmethod
+    def _restore_signal_handlers(previous: dict[int, object]) -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    # -- /metrics /healthz /readyz ---------------------------------------------------------
+    def _start_http(self) -> None:
+        if self._metrics_port is None:
+            return
+        runner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                if path == "/metrics":
+                    body = generate_latest(runner.metrics.registry)
+                    self._reply(200, body, CONTENT_TYPE_LATEST)
+                elif path == "/healthz":
+                    ok = runner.healthy()
+                    self._reply(200 if ok else 503, b"ok\n" if ok else b"failed\n")
+                elif path == "/readyz":
+                    ok = runner.ready()
+                    self._reply(200 if ok else 503, b"ready\n" if ok else b"not ready\n")
+                else:
+                    self._reply(404, b"not found\n")
+
+            def _reply(self, status: int, body: bytes, ctype: str = "text/plain; charset=utf-8") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._http = ThreadingHTTPServer((self._metrics_host, self._metrics_port), Handler)
+        self.metrics_address = (self._metrics_host, self._http.server_address[1])
+        threading.Thread(target=self._http.serve_forever, name="metrics-http", daemon=True).start()
+        log.info("serving /metrics /healthz /readyz on http://%s:%d", *self.metrics_address)
+
+    def _stop_http(self) -> None:
+        if self._http is not None:
+            self._http.shutdown()
+            self._http.server_close()
+            self._http = None
+
+
+def _safe_ready(stage: Stage) -> bool:
+    try:
+        return stage.ready()
+    except Exception:
+        return False
