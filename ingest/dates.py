@@ -23,7 +23,7 @@ _MONTHS: dict[str, int] = {}
 _MONTH_NAMES = [
     ("january jan januar janv janvier enero ene janeiro gennaio gen januari jän jänner", 1),
     ("february feb februar févr fevr février fevrier febrero fevereiro fev febbraio februari", 2),
-    ("march mar märz maerz marz mrz mars marzo março marco maart mrt", 3),
+    ("march mar mär märz maerz marz mrz mars marzo março marco maart mrt", 3),
     ("april apr avr avril abril abr aprile", 4),
     ("may mai mayo maio maggio mag mei", 5),
     ("june jun juni juin junio junho giugno giu", 6),

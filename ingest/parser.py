@@ -89,12 +89,11 @@ def parse_feed(
     version = parsed.get("version") or ""
     bozo = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
     channel = parsed.get("feed") or {}
-    if not version and not entries:
-        # feedparser reads almost anything loosely; with no feed format recognised, no entries
-        # and no channel element, nothing was recovered. (CDF channels have no version.)
-        if _looks_like_html(data) or not channel:
-            reason = f" ({bozo})" if bozo else ""
-            raise ParseError(f"not an RSS, Atom or JSON feed{reason}")
+    # feedparser reads almost anything loosely; with no feed format recognised, no entries and
+    # no channel element, nothing was recovered. (CDF channels have no version.)
+    if not version and not entries and (_looks_like_html(data) or not channel):
+        reason = f" ({bozo})" if bozo else ""
+        raise ParseError(f"not an RSS, Atom or JSON feed{reason}")
     feed_link = _resolve(_str(channel.get("link")), base_url)
     meta = FeedMeta(
         title=_plain(channel.get("title_detail"), _str(channel.get("title"))),
