@@ -112,8 +112,16 @@ def _utc_now() -> str:
 class SqliteSink:
     """Storage (and, with `fts=True`, full-text search) in one SQLite file."""
 
-    def __init__(self, path: str | Path, *, fts: bool = True, name: str = "sqlite") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        fts: bool = True,
+        name: str = "sqlite",
+        busy_timeout_seconds: float = _BUSY_TIMEOUT_SECONDS,
+    ) -> None:
         self.path = Path(path)
+        self.busy_timeout_seconds = busy_timeout_seconds
         self.fts = fts
         self.name = name
         self._conn: sqlite3.Connection | None = None
@@ -130,7 +138,7 @@ class SqliteSink:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path,
-                timeout=_BUSY_TIMEOUT_SECONDS,
+                timeout=self.busy_timeout_seconds,
                 isolation_level=None,  # explicit BEGIN/COMMIT: one transaction per batch
                 check_same_thread=False,
             )
