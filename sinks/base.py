@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from wiredesk.errors import ConfigurationError, InfrastructureError, RecordFailure, WiredeskError
 from wiredesk.records import Article
 
 if TYPE_CHECKING:
@@ -29,7 +30,12 @@ SNIPPET_ELLIPSIS = "…"
 # --- errors -------------------------------------------------------------------------------------
 
 
-class SinkError(Exception):
+# The sink errors are a branch of wiredesk's one error tree (wiredesk/errors.py), so the service
+# runner treats them like every other stage's: record failures dead-lettered, infrastructure
+# failures retried or turned into an exit code.
+
+
+class SinkError(WiredeskError):
     """Base of every sink failure. `retriable`: would the same call succeed later unchanged?"""
 
     retriable: bool = False
@@ -40,13 +46,13 @@ class SinkError(Exception):
         super().__init__(f"{sink}: {message}" if sink else message)
 
 
-class SinkConfigError(SinkError):
+class SinkConfigError(SinkError, ConfigurationError):
     """The configuration names a sink that cannot be used; restarting will not help."""
 
     exit_code = 78  # EX_CONFIG
 
 
-class SinkUnavailable(SinkError):
+class SinkUnavailable(SinkError, InfrastructureError):
     """The store cannot be reached or is busy (locked, disconnected, deadlock, disk full).
 
     Retry with backoff; after too many attempts exit and let the orchestrator restart us.
@@ -56,7 +62,7 @@ class SinkUnavailable(SinkError):
     exit_code = 69  # EX_UNAVAILABLE
 
 
-class SinkRecordError(SinkError):
+class SinkRecordError(SinkError, RecordFailure):
     """One record cannot be stored however often it is retried: skip it and dead-letter it."""
 
     exit_code = 65  # EX_DATAERR

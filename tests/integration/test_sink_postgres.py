@@ -1,0 +1,304 @@
+"""The PostgreSQL sinks against a real server, each test run in its own throwaway schema.
+
+Set WD_TEST_POSTGRES_DSN to point elsewhere (not a WIREDESK_* name: settings reject unknown
+ones). Skipped, with the reason, when no server answers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sinks.base import (
+    HIGHLIGHT_END,
+    HIGHLIGHT_START,
+    ArticleStore,
+    SearchIndex,
+    Sink,
+    SinkClosedError,
+    SinkUnavailable,
+    WriteResult,
+)
+from sinks.postgres import PostgresSearchSink, PostgresStorageSink
+
+psycopg = pytest.importorskip("psycopg", reason="psycopg (the 'postgres' extra) is not installed")
+
+pytestmark = pytest.mark.integration
+
+# The article builders live beside the unit tests; loaded by path, tests are not a package.
+_spec = importlib.util.spec_from_file_location(
+    "sink_articles", Path(__file__).resolve().parents[1] / "unit" / "sinks" / "sink_articles.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_articles = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_articles)
+build_article = _articles.build_article
+
+_CANDIDATE_DSNS = [
+    "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3",
+    "host=127.0.0.1 port=5432 dbname=test user=root connect_timeout=3",
+]
+
+
+@pytest.fixture(scope="module")
+def dsn() -> str:
+    candidates = [os.environ["WD_TEST_POSTGRES_DSN"]] if "WD_TEST_POSTGRES_DSN" in os.environ else []
+    errors = []
+    for candidate in candidates + _CANDIDATE_DSNS:
+        try:
+            with psycopg.connect(candidate) as conn:
+                conn.execute("SELECT 1")
+            return candidate
+        except psycopg.Error as exc:
+            errors.append(f"{candidate}: {exc}".strip())
+    pytest.skip("PostgreSQL unreachable: " + " | ".join(errors))
+
+
+@pytest.fixture
+def schema(dsn: str) -> Iterator[str]:
+    name = f"wd_test_{secrets.token_hex(6)}"
+    yield name
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture
+def storage(dsn: str, schema: str) -> Iterator[PostgresStorageSink]:
+    sink = PostgresStorageSink(dsn, schema=schema)
+    sink.open()
+    yield sink
+    sink.close()
+
+
+@pytest.fixture
+def search(dsn: str, schema: str) -> Iterator[PostgresSearchSink]:
+    sink = PostgresSearchSink(dsn, schema=schema)
+    sink.open()
+    yield sink
+    sink.close()
+
+
+def _query(dsn: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+# --- storage ----------------------------------------------------------------------------------
+
+
+def test_storage_implements_the_ports(storage: PostgresStorageSink) -> None:
+    assert isinstance(storage, Sink)
+    assert isinstance(storage, ArticleStore)
+
+
+def test_open_is_idempotent_and_schema_survives_reopen(dsn: str, schema: str) -> None:
+    article = build_article(1)
+    with_data = PostgresStorageSink(dsn, schema=schema)
+    with_data.open()
+    with_data.open()
+    with_data.write_batch([article])
+    with_data.flush()
+    with_data.close()
+
+    again = PostgresStorageSink(dsn, schema=schema)
+    again.open()
+    try:
+        assert again.count() == 1
+        assert again.get(article.uri) == article
+    finally:
+        again.close()
+
+
+def test_empty_batch(storage: PostgresStorageSink) -> None:
+    assert storage.write_batch([]) == WriteResult()
+    assert storage.count() == 0
+
+
+def test_same_batch_twice_changes_nothing(storage: PostgresStorageSink, dsn: str, schema: str) -> None:
+    batch = [build_article(i) for i in range(30)]
+    assert storage.write_batch(batch) == WriteResult(inserted=30)
+    table = f'"{schema}".wd_articles'
+    before = _query(dsn, f"SELECT uri, doc, updated_at, xmin::text FROM {table} ORDER BY uri")
+
+    assert storage.write_batch(batch) == WriteResult(unchanged=30)
+
+    # Not even a rewrite of the same values: the row versions (xmin) are untouched.
+    assert _query(dsn, f"SELECT uri, doc, updated_at, xmin::text FROM {table} ORDER BY uri") == before
+    assert storage.get(batch[7].uri) == batch[7]
+
+
+def test_older_version_after_newer_is_ignored(storage: PostgresStorageSink) -> None:
+    newer = build_article(1, version=4, headline="Newer")
+    older = build_article(1, version=3, headline="Older")
+    storage.write_batch([newer])
+    assert storage.write_batch([older]) == WriteResult(stale_skipped=1)
+    assert storage.get(newer.uri) == newer
+
+
+def test_newer_transform_version_replaces(storage: PostgresStorageSink) -> None:
+    first = build_article(1, transform_version="2026.11.9", headline="First derivation")
+    improved = build_article(1, transform_version="2026.11.10", headline="Better derivation")
+    storage.write_batch([first])
+    assert storage.write_batch([improved]) == WriteResult(updated=1)
+    assert storage.write_batch([first]) == WriteResult(stale_skipped=1)
+    stored = storage.get(first.uri)
+    assert stored is not None
+    assert stored.headline == "Better derivation"
+
+
+def test_mixed_batch_counts(storage: PostgresStorageSink) -> None:
+    storage.write_batch([build_article(1, version=2), build_article(2)])
+    result = storage.write_batch(
+        [
+            build_article(1, version=1),  # stale
+            build_article(2),  # replay
+            build_article(2, version=2),  # update (the same uri repeated: newest wins)
+            build_article(3),  # new
+        ]
+    )
+    assert result == WriteResult(inserted=1, updated=1, unchanged=0, stale_skipped=2)
+
+
+def test_concurrent_replicas_settle_on_the_newest(dsn: str, schema: str) -> None:
+    """Two replicas write versions of the same articles in opposite orders; the newest wins."""
+    uris_count, versions = 20, list(range(1, 9))
+    first = PostgresStorageSink(dsn, schema=schema, name="replica-a")
+    second = PostgresStorageSink(dsn, schema=schema, name="replica-b")
+    first.open()
+    second.open()
+    errors: list[BaseException] = []
+
+    def run(sink: PostgresStorageSink, order: list[int]) -> None:
+        try:
+            for v in order:
+                sink.write_batch([build_article(i, version=v) for i in range(uris_count)])
+        except BaseException as exc:  # surfaced in the main thread below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(first, versions)),
+        threading.Thread(target=run, args=(second, versions[::-1])),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    first.close()
+    second.close()
+    assert not errors
+    rows = _query(dsn, f'SELECT DISTINCT version FROM "{schema}".wd_articles')
+    assert rows == [(max(versions),)]
+
+
+def test_stored_item_versions(storage: PostgresStorageSink) -> None:
+    storage.write_batch([build_article(1, version=2)])
+    storage.write_batch([build_article(1, version=1), build_article(2)])
+    got = storage.stored_item_versions()
+    item1, item2 = build_article(1).wiredesk.item_id, build_article(2).wiredesk.item_id
+    assert got == {(item1, 1), (item1, 2), (item2, 1)}
+
+
+def test_nul_characters_do_not_fail_the_batch(storage: PostgresStorageSink) -> None:
+    article = build_article(1, headline="a\x00b", body="c\x00d")
+    assert storage.write_batch([article]) == WriteResult(inserted=1)
+    stored = storage.get(article.uri)
+    assert stored is not None
+    assert (stored.headline, stored.body_text) == ("ab", "cd")
+
+
+def test_closed_sink_and_lost_connection(dsn: str, schema: str) -> None:
+    sink = PostgresStorageSink(dsn, schema=schema, name=f"pg-{schema}")
+    with pytest.raises(SinkClosedError):
+        sink.write_batch([build_article(1)])
+    sink.open()
+    try:
+        sink.write_batch([build_article(1)])
+        # The server drops us (restart, failover): that call fails retriably, the next reconnects.
+        app = f"wiredesk-pg-{schema}"
+        (pid,) = _query(dsn, "SELECT pid FROM pg_stat_activity WHERE application_name = %s", app)[0]
+        _query(dsn, "SELECT pg_terminate_backend(%s, 5000)", pid)
+        with pytest.raises(SinkUnavailable):
+            sink.write_batch([build_article(2)])
+        assert sink.write_batch([build_article(2)]) == WriteResult(inserted=1)
+        assert sink.count() == 2
+    finally:
+        sink.close()
+
+
+def test_unreachable_server_is_retriable() -> None:
+    sink = PostgresStorageSink("host=127.0.0.1 port=1 dbname=x connect_timeout=1")
+    with pytest.raises(SinkUnavailable):
+        sink.open()
+
+
+# --- search -----------------------------------------------------------------------------------
+
+
+def test_search_is_a_separate_sink(search: PostgresSearchSink, dsn: str, schema: str) -> None:
+    assert isinstance(search, Sink)
+    assert isinstance(search, SearchIndex)
+    search.write_batch([build_article(1)])
+    tables = {r[0] for r in _query(dsn, "SELECT tablename FROM pg_tables WHERE schemaname = %s", schema)}
+    assert tables == {"wd_article_search"}
+
+
+def test_search_ranks_headline_above_body(search: PostgresSearchSink) -> None:
+    in_body = build_article(1, headline="Markets close higher", body="Analysts discussed the wheat harvest.")
+    in_headline = build_article(2, headline="Wheat prices soar", body="Markets reacted to the news.")
+    search.write_batch([in_body, in_headline])
+    hits = search.search("wheat")
+    assert [h.uri for h in hits] == [in_headline.uri, in_body.uri]
+    assert hits[0].score > hits[1].score
+    assert f"{HIGHLIGHT_START}wheat{HIGHLIGHT_END}" in hits[1].snippet
+    assert hits[0].source_url == in_headline.wiredesk.source_url
+
+
+def test_search_follows_updates_and_ignores_stale(search: PostgresSearchSink) -> None:
+    search.write_batch([build_article(1, transform_version="1.9", headline="Storm warning")])
+    assert search.write_batch([build_article(1, transform_version="1.10", headline="Hurricane warning")]) == (
+        WriteResult(updated=1)
+    )
+    assert search.write_batch([build_article(1, transform_version="1.9", headline="Storm warning")]) == (
+        WriteResult(stale_skipped=1)
+    )
+    assert len(search.search("hurricane")) == 1
+    assert search.search("storm") == []
+
+
+def test_search_all_terms_then_any(search: PostgresSearchSink) -> None:
+    both = build_article(1, headline="Lavrov and Blinken to meet")
+    one = build_article(2, headline="Lavrov speaks in Moscow")
+    search.write_batch([both, one])
+    assert [h.uri for h in search.search("lavrov blinken")] == [both.uri]
+    assert {h.uri for h in search.search("blinken moscow")} == {both.uri, one.uri}
+    assert [h.uri for h in search.search("lavrov -blinken")] == [one.uri]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"', "*", "AND(", "a & b | !c", "'", "\\", ":*", "\x00", "", "   ", "-", "<->", "(((", "x" * 3000],
+)
+def test_hostile_queries_never_raise(search: PostgresSearchSink, query: str) -> None:
+    search.write_batch([build_article(1, headline="Lavrov AND Blinken")])
+    assert isinstance(search.search(query), list)
+
+
+def test_search_unicode(search: PostgresSearchSink) -> None:
+    accented = build_article(1, headline="Élections à São Paulo", body="Le président a voté à Brasília.")
+    cjk = build_article(2, headline="东京大学の研究", body="日本語の記事です。")
+    search.write_batch([accented, cjk])
+    assert [h.uri for h in search.search("são paulo")] == [accented.uri]
+    if search.accent_folding:
+        assert [h.uri for h in search.search("sao paulo")] == [accented.uri]
+        assert [h.uri for h in search.search("brasilia")] == [accented.uri]
+    assert [h.uri for h in search.search("东京大学の研究")] == [cjk.uri]
+    for query in ["东京", "記事", "한국어", "🙂"]:
+        assert isinstance(search.search(query), list)
