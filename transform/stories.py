@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from transform.fingerprint import MIN_LEAD_SHINGLES, NUM_PERM, Fingerprint, band_keys, similarity
+from wiredesk.settings import Settings
 
 DEFAULT_THRESHOLD = 0.5
 Clock = Callable[[], float]
@@ -363,3 +364,16 @@ class RedisStoryIndex:
             ],
         )
         return story.decode() if isinstance(story, bytes) else str(story)
+
+
+def open_story_index(settings: Settings) -> StoryIndex:
+    """The index the settings choose (transform.story_index), with the configured window."""
+    transform = settings.transform
+    window = float(transform.story_window_days)
+    if transform.story_index == "memory":
+        return MemoryStoryIndex(window_days=window)
+    if transform.story_index == "redis":
+        return RedisStoryIndex.from_url(transform.redis_url.get_secret_value(), window_days=window)
+    path = settings.data_path(transform.story_index_path, "stories.sqlite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteStoryIndex(path, window_days=window)

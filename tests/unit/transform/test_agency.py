@@ -1,0 +1,86 @@
+import pytest
+
+from transform.agency import agencies_in, attribute, parse_byline, parse_dateline
+
+
+@pytest.mark.parametrize(
+    ("text", "place", "agency"),
+    [
+        ("NEW DELHI, Feb 18 (Reuters) - The government said", "New Delhi", "Reuters"),
+        ("LONDON, Feb 18 (Reuters) - Shares fell", "London", "Reuters"),
+        ("WASHINGTON (AP) — The Senate voted", "Washington", "AP"),
+        ("Moscow [Russia], February 18 (ANI): Russian Foreign Minister", "Moscow", "ANI"),
+        ("PARIS, 18 February 2022 (AFP) - France said", "Paris", "AFP"),
+        ("NEW DELHI: The government said", "New Delhi", ""),
+        ("Tensions: rising in the region", "", ""),
+        ("Apple (AAPL) - shares rose", "", ""),
+        ("Barack Obama (pictured) - said", "", ""),
+    ],
+)
+def test_datelines(text: str, place: str, agency: str) -> None:
+    assert parse_dateline(text) == (place, agency)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("( With inputs from ANI )", ["ANI"]),
+        ("With inputs from Associated Press of Pakistan and AP", ["APP", "AP"]),
+        ("Reporting by Agence France-Presse; Press Trust of India", ["AFP", "PTI"]),
+        ("UNICEF Apple APPLE PAkistan AP-NORC cp Unicorn uni", []),
+        ("Source: dpa", ["DPA"]),
+    ],
+)
+def test_agencies_in_credit_text(text: str, expected: list[str]) -> None:
+    assert agencies_in(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("By ANI | Updated: February 18, 2022 08:20 IST", "ANI"),
+        ("By John Smith, Reuters", "John Smith, Reuters"),
+        ("By Jane Doe and Max Mustermann Feb 18, 2022", "Jane Doe and Max Mustermann"),
+        ("Updated: Feb 18, 2022", ""),
+    ],
+)
+def test_byline(text: str, expected: str) -> None:
+    assert parse_byline(text) == expected
+
+
+def test_seed_byline_and_credit() -> None:
+    result = attribute(
+        byline_text="By ANI | Updated: February 18, 2022 08:20 IST",
+        credit_lines=("( With inputs from ANI )",),
+    )
+    assert (result.agency, result.byline) == ("ANI", "ANI")
+
+
+def test_feed_author_is_the_byline_and_agency() -> None:
+    result = attribute(authors=["ANI"], paragraphs=["Some lead.", "Body."])
+    assert (result.agency, result.byline) == ("ANI", "ANI")
+
+
+def test_body_mentions_are_not_credits() -> None:
+    paragraphs = [
+        '"AFP got it wrong," the minister said of a Reuters report.',
+        "The PA system failed; AP classes resumed and UNI students protested.",
+        "He spoke to reporters at length about the next steps for the project.",
+    ]
+    assert attribute(paragraphs=paragraphs).agency == ""
+
+
+def test_credit_beats_body_and_dateline_gives_place() -> None:
+    paragraphs = [
+        "WASHINGTON (AP) — Officials said AFP was wrong.",
+        "More text here.",
+        "( With inputs from PTI )",
+    ]
+    result = attribute(paragraphs=paragraphs, credit_lines=("With inputs from Reuters",))
+    assert result.agency == "Reuters"
+    assert result.located == "Washington"
+
+
+def test_closing_credit_paragraph_counts() -> None:
+    assert attribute(paragraphs=["Lead paragraph of the story.", "-- AFP"]).agency == "AFP"
+    assert attribute(paragraphs=["Lead paragraph of the story.", "(With inputs from IANS)"]).agency == "IANS"
