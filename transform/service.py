@@ -44,14 +44,18 @@ class TransformStage:
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
+        self.start_producing_only()
         kafka = self.settings.kafka
-        bus.ensure_topics(kafka)
-        self._stories = open_story_index(self.settings)
-        self._publisher = bus.Publisher(kafka, SERVICE, self.metrics)
         self._subscription = bus.Subscription(kafka, self.group, [kafka.raw_topic], self.metrics)
+        log.info("transform %s consuming %s", TRANSFORM_VERSION, kafka.raw_topic)
+
+    def start_producing_only(self) -> None:
+        """Start without joining the group: for `wiredesk replay`, which reads partitions itself."""
+        bus.ensure_topics(self.settings.kafka)
+        self._stories = open_story_index(self.settings)
+        self._publisher = bus.Publisher(self.settings.kafka, SERVICE, self.metrics)
         if self.settings.transform.fetch_full_text:
             self._http = HttpClient(self.settings.http)
-        log.info("transform %s consuming %s", TRANSFORM_VERSION, kafka.raw_topic)
 
     def ready(self) -> bool:
         return self._subscription is not None

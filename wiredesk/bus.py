@@ -298,12 +298,11 @@ class Subscription:
 
 
 def _assignors() -> tuple[Any, ...]:
-    # Cooperative-sticky keeps unaffected partitions flowing during a rebalance; range stays as
-    # a fallback so members of an older deployment can still join during a rolling upgrade.
-    from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyPartitionAssignor
-    from kafka.coordinator.assignors.range import RangePartitionAssignor
+    # Cooperative-sticky keeps unaffected partitions flowing during a rebalance. kafka-python
+    # cannot mix it with an eager assignor in one member, so no range fallback is listed.
+    from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 
-    return (CooperativeStickyPartitionAssignor, RangePartitionAssignor)
+    return (CooperativeStickyAssignor,)
 
 
 def dead_letter_headers(

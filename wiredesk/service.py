@@ -195,7 +195,8 @@ class ServiceRunner:
         if errors:
             first = errors[0]
             return first.exit_code if isinstance(first, WiredeskError) else EXIT_FAILED
-        return EXIT_INTERRUPTED if self._signals else EXIT_OK
+        # A signal answered by a complete drain is a clean stop, not a failure.
+        return EXIT_OK
 
     def _install_signal_handlers(self) -> dict[int, object]:
         if threading.current_thread() is not threading.main_thread():

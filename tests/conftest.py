@@ -1,0 +1,60 @@
+"""Shared fixtures: a real Kafka-protocol broker (Tansu), per-test topic names, paths to data."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from wiredesk.embedded import EMBEDDED_HEARTBEAT_MS, EMBEDDED_SESSION_TIMEOUT_MS, EmbeddedBroker
+from wiredesk.settings import Settings, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+SEED = FIXTURES / "seed"
+SHARED = REPO.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, or a skip saying why the larger data sets are not there."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared data sets live beside the repository at ../shared")
+    return path
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One Tansu broker for the session, on a free loopback port, memory storage."""
+    log_file = tmp_path_factory.mktemp("broker") / "tansu.log"
+    with EmbeddedBroker(log_file=log_file) as running:
+        yield running
+
+
+@pytest.fixture
+def kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
+    """Settings on the session broker with topic names unique to this test and short group timings."""
+    suffix = uuid.uuid4().hex[:10]
+    env = {
+        "WIREDESK_DATA_DIR": str(tmp_path / "data"),
+        "WIREDESK_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "WIREDESK_KAFKA_RAW_TOPIC": f"t-{suffix}.items.raw",
+        "WIREDESK_KAFKA_ARTICLES_TOPIC": f"t-{suffix}.articles",
+        "WIREDESK_KAFKA_DLQ_TOPIC": f"t-{suffix}.dlq",
+        "WIREDESK_KAFKA_RAW_PARTITIONS": "3",
+        "WIREDESK_KAFKA_ARTICLES_PARTITIONS": "3",
+        "WIREDESK_KAFKA_SESSION_TIMEOUT_MS": str(EMBEDDED_SESSION_TIMEOUT_MS),
+        "WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS": str(EMBEDDED_HEARTBEAT_MS),
+        "WIREDESK_KAFKA_FETCH_MAX_WAIT_MS": "20",
+        "WIREDESK_HTTP_ALLOW_PRIVATE_ADDRESSES": "true",
+        "WIREDESK_TRANSFORM_STORY_INDEX": "memory",
+        "WIREDESK_SERVICE_METRICS_PORT": "0",
+        "WIREDESK_SERVICE_LOG_FORMAT": "text",
+    }
+    return load_settings(environ=env)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"

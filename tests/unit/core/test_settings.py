@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from wiredesk.settings import SettingsError, documented_settings, load_settings, redacted
+
+
+def test_defaults_are_valid_and_embedded() -> None:
+    settings = load_settings(environ={})
+    assert settings.embedded
+    assert settings.kafka.raw_topic == "wiredesk.items.raw"
+
+
+def test_yaml_file_then_environment_override(tmp_path: Path) -> None:
+    config = tmp_path / "wiredesk.yaml"
+    config.write_text("kafka:\n  bootstrap: a:9092\n  raw_partitions: 12\nsink:\n  batch_size: 50\n")
+    settings = load_settings(str(config), environ={"WIREDESK_KAFKA_RAW_PARTITIONS": "24"})
+    assert settings.kafka.bootstrap == "a:9092"
+    assert settings.kafka.raw_partitions == 24
+    assert settings.sink.batch_size == 50
+    assert not settings.embedded
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={
+                "WIREDESK_KAFKA_RAW_PARTITIONS": "many",
+                "WIREDESK_SINK_STORAGE": "mongodb",
+                "WIREDESK_KAFKA_BOOTSTRAPP": "typo:9092",
+            }
+        )
+    text = str(caught.value)
+    assert len(caught.value.problems) == 3
+    assert "WIREDESK_KAFKA_BOOTSTRAPP: unknown setting" in text
+    assert "kafka.raw_partitions" in text
+    assert "sink.storage" in text
+
+
+def test_unknown_yaml_key_is_rejected(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("kafka:\n  bootstrapp: x\n")
+    with pytest.raises(SettingsError, match="bootstrapp"):
+        load_settings(str(config), environ={})
+
+
+def test_secrets_from_files_and_redacted(tmp_path: Path) -> None:
+    secret = tmp_path / "dsn"
+    secret.write_text("postgresql://user:hunter2@db/wire\n")
+    settings = load_settings(environ={"WIREDESK_SINK_POSTGRES_DSN_FILE": str(secret)})
+    assert settings.sink.postgres_dsn.get_secret_value() == "postgresql://user:hunter2@db/wire"
+    shown = redacted(settings)
+    assert "hunter2" not in str(shown)
+    assert shown["sink"]["postgres_dsn"] == "**********"
+
+
+def test_only_secrets_come_from_files(tmp_path: Path) -> None:
+    f = tmp_path / "v"
+    f.write_text("x:1")
+    with pytest.raises(SettingsError, match="only secrets"):
+        load_settings(environ={"WIREDESK_KAFKA_BOOTSTRAP_FILE": str(f)})
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="config file"):
+        load_settings(str(tmp_path / "absent.yaml"), environ={})
+
+
+def test_every_setting_is_documented_with_its_variable() -> None:
+    rows = documented_settings()
+    names = {env for _, env, _, _ in rows}
+    assert "WIREDESK_KAFKA_BOOTSTRAP" in names
+    assert "WIREDESK_DATA_DIR" in names
+    assert all(env.startswith("WIREDESK_") for env in names)

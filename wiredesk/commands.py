@@ -1,0 +1,264 @@
+"""The inspection and operations commands: search, feeds, topics, dead letters, replay."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from kafka import KafkaConsumer
+from kafka.structs import TopicPartition
+
+from wiredesk import bus
+from wiredesk.errors import ConfigurationError
+from wiredesk.metrics import Metrics
+from wiredesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+REDRIVE_GROUP = "wiredesk-dlq-redrive"
+
+
+def _out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
+    from sinks.base import SearchIndex, build_sinks
+
+    index = next((s for s in build_sinks(settings) if isinstance(s, SearchIndex)), None)
+    if index is None:
+        raise ConfigurationError(f"no search index is configured (sink.search={settings.sink.search})")
+    sqlite_path = settings.data_path(settings.sink.sqlite_path, "wiredesk.sqlite")
+    if settings.sink.search == "sqlite" and not sqlite_path.exists():
+        print(f"wiredesk: nothing stored yet at {sqlite_path}: run `wiredesk run --once` first", file=sys.stderr)
+        return 1
+    index.open()  # type: ignore[attr-defined]
+    try:
+        hits = index.search(query, limit=limit)
+    finally:
+        index.close()  # type: ignore[attr-defined]
+    if as_json:
+        for hit in hits:
+            _out(orjson.dumps(hit, option=orjson.OPT_UTC_Z).decode())
+        return 0 if hits else 1
+    if not hits:
+        print(f"no articles match {query!r}", file=sys.stderr)
+        return 1
+    for n, hit in enumerate(hits, 1):
+        when = hit.versioncreated.strftime("%Y-%m-%d %H:%M UTC") if hit.versioncreated else "undated"
+        _out(f"{n}. {hit.headline}\n   {when}  {hit.source_url or hit.uri}\n   {hit.snippet}")
+    return 0
+
+
+def list_feeds(settings: Settings, *, feeds_file: str | None, as_json: bool) -> int:
+    from ingest.registry import load_registry
+    from ingest.state import IngestState
+    from wiredesk.runner import feeds_path
+
+    path = feeds_path(settings, feeds_file)
+    registry = load_registry(path)
+    state_path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
+    state = IngestState(state_path) if state_path.exists() else None
+    try:
+        rows = []
+        for feed in registry:
+            fs = state.feed_state(feed.id) if state else None
+            rows.append(
+                {
+                    "id": feed.id,
+                    "url": feed.url,
+                    "enabled": feed.enabled,
+                    "full_text": feed.full_text,
+                    "last_status": fs.last_status if fs else "",
+                    "last_polled": _when(fs.last_polled) if fs else "",
+                    "next_due": _when(fs.next_due) if fs else "",
+                    "failures": fs.failures if fs else 0,
+                    "last_error": fs.last_error if fs else "",
+                }
+            )
+    finally:
+        if state:
+            state.close()
+    if as_json:
+        for row in rows:
+            _out(orjson.dumps(row).decode())
+        return 0
+    _out(f"{len(rows)} feeds in {path}")
+    for row in rows:
+        status = row["last_status"] or "never polled"
+        flag = "" if row["enabled"] else " (disabled)"
+        _out(f"  {row['id']}{flag}: {row['url']}\n    {status}; last {row['last_polled'] or '-'}; "
+             f"next {row['next_due'] or 'now'}; failures {row['failures']} {row['last_error']}".rstrip())
+    return 0
+
+
+def _when(unix: float) -> str:
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if unix else ""
+
+
+def _require_kafka(settings: Settings, command: str) -> None:
+    if settings.embedded:
+        raise ConfigurationError(
+            f"`wiredesk {command}` talks to a running Kafka cluster: set WIREDESK_KAFKA_BOOTSTRAP "
+            "(the embedded broker lives only while `wiredesk run` runs)"
+        )
+
+
+def topics(settings: Settings) -> int:
+    _require_kafka(settings, "topics")
+    for name, partitions in bus.list_topics(settings.kafka).items():
+        _out(f"{name}\t{partitions} partitions")
+    return 0
+
+
+def _read_topic(settings: Settings, topic: str, *, since: datetime | None = None) -> Iterator[bus.Message]:
+    """Every message of `topic` (from `since`, if given) up to its end as of the call; no group."""
+    consumer = KafkaConsumer(**bus.client_config(settings.kafka), enable_auto_commit=False,
+                             fetch_max_wait_ms=settings.kafka.fetch_max_wait_ms)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        if since is not None:
+            found = consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
+            for tp in partitions:
+                hit = found.get(tp)
+                if hit is None:
+                    consumer.seek_to_end(tp)
+                else:
+                    consumer.seek(tp, hit.offset)
+        yield from _drain_assigned(consumer, partitions)
+    finally:
+        consumer.close()
+
+
+def _drain_assigned(consumer: Any, partitions: list[TopicPartition], idle_s: float = 3.0) -> Iterator[bus.Message]:
+    # The end is where fetches stop returning data for a while: ListOffsets(LATEST) is not
+    # reliable on every broker (shared/notes/broker.md), the fetch high-water mark is.
+    last_data = time.monotonic()
+    while True:
+        batch = consumer.poll(timeout_ms=200)
+        if batch:
+            last_data = time.monotonic()
+        for tp, recs in batch.items():
+            for rec in recs:
+                yield bus.Message(tp.topic, tp.partition, rec.offset, rec.key, rec.value,
+                                  {k: (v or b"") for k, v in (rec.headers or [])}, rec.timestamp or 0)
+        caught_up = all(
+            consumer.highwater(tp) is not None and consumer.position(tp) >= consumer.highwater(tp)
+            for tp in partitions
+        )
+        if caught_up or time.monotonic() - last_data > idle_s:
+            return
+
+
+def dlq_list(settings: Settings, *, limit: int) -> int:
+    _require_kafka(settings, "dlq list")
+    shown = 0
+    for message in _read_topic(settings, settings.kafka.dlq_topic):
+        _out(orjson.dumps({
+            "partition": message.partition,
+            "offset": message.offset,
+            "key": (message.key or b"").decode("utf-8", "replace"),
+            "error_class": message.header(bus.H_ERROR_CLASS),
+            "error": message.header(bus.H_ERROR_MESSAGE),
+            "stage": message.header(bus.H_ERROR_STAGE),
+            "source": f"{message.header(bus.H_SOURCE_TOPIC)}[{message.header(bus.H_SOURCE_PARTITION)}]"
+                      f"@{message.header(bus.H_SOURCE_OFFSET)}",
+            "failed_at": message.header(bus.H_FAILED_AT),
+            "redrives": int(message.header(bus.H_REDRIVES, "0") or 0),
+        }).decode())
+        shown += 1
+        if shown >= limit:
+            break
+    return 0
+
+
+def dlq_redrive(settings: Settings, *, error_class: str | None, stage: str | None, dry_run: bool) -> int:
+    """Re-publish dead letters to their source topic; progress kept in the redrive group."""
+    _require_kafka(settings, "dlq redrive")
+    metrics = Metrics()
+    kafka = settings.kafka
+    subscription = bus.Subscription(kafka, REDRIVE_GROUP, [kafka.dlq_topic], metrics)
+    publisher = bus.Publisher(kafka, "dlq-redrive", metrics)
+    redriven = skipped = 0
+    idle_since = time.monotonic()
+    try:
+        while time.monotonic() - idle_since < 10 or not subscription.assigned():
+            messages = subscription.poll(timeout_ms=500)
+            if not messages:
+                if subscription.assigned() and subscription.update_lag() == 0:
+                    break
+                continue
+            idle_since = time.monotonic()
+            by_topic: dict[str, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
+            for m in messages:
+                source = m.header(bus.H_SOURCE_TOPIC)
+                if not source or (error_class and m.header(bus.H_ERROR_CLASS) != error_class) or (
+                    stage and m.header(bus.H_ERROR_STAGE) != stage
+                ):
+                    skipped += 1
+                    continue
+                by_topic.setdefault(source, []).append((m.key or b"", m.value or b"", _redrive_headers(m)))
+            if not dry_run:
+                for topic, entries in by_topic.items():
+                    publisher.publish(topic, entries)
+                subscription.commit(messages)
+            redriven += sum(len(v) for v in by_topic.values())
+            if dry_run:
+                break
+    finally:
+        subscription.close()
+        publisher.close()
+    verb = "would redrive" if dry_run else "redrove"
+    print(f"wiredesk: {verb} {redriven} dead letters; {skipped} did not match the filters", file=sys.stderr)
+    return 0
+
+
+def _redrive_headers(message: bus.Message) -> list[tuple[str, bytes]]:
+    count = int(message.header(bus.H_REDRIVES, "0") or 0) + 1
+    kept = [(k, v) for k, v in message.headers.items() if k in (
+        bus.H_SCHEMA, bus.H_SCHEMA_VERSION, bus.H_TRACE)]
+    return [*kept, (bus.H_PRODUCER, b"dlq-redrive"), (bus.H_REDRIVES, str(count).encode())]
+
+
+def replay_transform(settings: Settings, *, since: str) -> int:
+    """Re-derive articles from raw items retained since `since` and publish them."""
+    _require_kafka(settings, "replay")
+    try:
+        start = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigurationError(f"--from {since!r} is not an ISO 8601 time") from None
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    from transform.service import TransformStage
+
+    metrics = Metrics()
+    stage = TransformStage(settings, metrics)
+    stage.start_producing_only()
+    replayed = 0
+    batch: list[bus.Message] = []
+    try:
+        for message in _read_topic(settings, settings.kafka.raw_topic, since=start):
+            batch.append(message)
+            if len(batch) >= 200:
+                stage.process_batch(batch)
+                replayed += len(batch)
+                batch = []
+        if batch:
+            stage.process_batch(batch)
+            replayed += len(batch)
+    finally:
+        stage.close()
+    ok = metrics.registry.get_sample_value("wiredesk_transform_items_total", {"outcome": "ok"}) or 0
+    print(f"wiredesk: replayed {replayed} raw items since {start.isoformat()}: {ok:.0f} articles re-derived",
+          file=sys.stderr)
+    return 0
+

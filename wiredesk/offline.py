@@ -1,0 +1,102 @@
+"""`wiredesk clean` and `wiredesk entities`: the transform chain over local files, no Kafka.
+
+The same pure functions the transform workers run, so what these print is what the pipeline
+publishes (except `story_id`, which here clusters only the files of one invocation).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import orjson
+
+from wiredesk import ids, records
+from wiredesk.encoding import decode_html
+from wiredesk.records import RawItem
+
+log = logging.getLogger(__name__)
+
+LOCAL_FEED = "local"
+
+
+def _raw_for_file(path: Path, data: bytes, as_: str, url: str, now: datetime) -> RawItem:
+    link = url or path.resolve().as_uri()
+    item_id = ids.item_id(LOCAL_FEED, link=link)
+    if as_ == "html":
+        html = decode_html(data)
+        return RawItem(
+            feed_id=LOCAL_FEED, item_id=item_id, version=1, fetched_at=now,
+            content_hash=ids.content_hash(html), link=url, page_html=html,
+        )
+    text = data.decode("utf-8", "replace")
+    return RawItem(
+        feed_id=LOCAL_FEED, item_id=item_id, version=1, fetched_at=now,
+        content_hash=ids.content_hash(text), link=url, content=text, content_type="text/plain",
+    )
+
+
+def _raw_items(path: Path, as_: str, url: str, now: datetime) -> Iterator[RawItem]:
+    data = path.read_bytes()
+    if as_ != "feed":
+        yield _raw_for_file(path, data, as_, url, now)
+        return
+    from ingest.parser import parse_feed
+
+    parsed = parse_feed(data, feed_id=path.stem or LOCAL_FEED, fetched_at=now, base_url=url)
+    yield from parsed.items
+
+
+def clean_files(files: Sequence[str], *, as_: str, url: str, out: TextIO) -> int:
+    """Print one Article JSON per file (per item for feeds); a failed file prints an error line."""
+    from transform.pipeline import derive_article
+    from transform.stories import MemoryStoryIndex
+
+    stories = MemoryStoryIndex()
+    now = datetime.now(UTC)
+    failures = 0
+    for name in files:
+        try:
+            for raw in _raw_items(Path(name), as_, url, now):
+                article = derive_article(raw, story_index=stories, now=now)
+                out.write(records.dumps(article).decode() + "\n")
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            failures += 1
+            log.warning("cannot clean %s: %s", name, exc)
+            out.write(_error_line(name, exc))
+    out.flush()
+    return 1 if failures else 0
+
+
+def entity_files(files: Sequence[str], *, as_: str, out: TextIO) -> int:
+    """Print, per file, one JSON list of entity spans over the cleaned (or, for text, own) text."""
+    from transform.entities import find_entities
+
+    failures = 0
+    for name in files:
+        try:
+            data = Path(name).read_bytes()
+            if as_ == "html":
+                from transform.clean import clean_page
+
+                text = "\n\n".join(clean_page(decode_html(data)).paragraphs)
+            else:
+                text = data.decode("utf-8", "replace")
+            spans = [
+                {"start": s.start, "end": s.end, "type": s.type, "text": s.text} for s in find_entities(text)
+            ]
+            out.write(orjson.dumps(spans).decode() + "\n")
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
+            failures += 1
+            log.warning("cannot read entities of %s: %s", name, exc)
+            out.write(_error_line(name, exc))
+    out.flush()
+    return 1 if failures else 0
+
+
+def _error_line(name: str, exc: BaseException) -> str:
+    line: dict[str, Any] = {"file": name, "error": f"{type(exc).__name__}: {exc}", "body_text": ""}
+    return orjson.dumps(line).decode() + "\n"
