@@ -53,11 +53,15 @@ def _lexicon() -> _Lexicon:
     demonyms: set[str] = set()
     for line in _read_lines("demonyms.tsv"):
         demonyms.add(line.split("\t", 1)[0].strip())
+    places = frozenset(_read_lines("places.txt") + _read_lines("extra_places.txt"))
+    orgs = frozenset(_read_lines("orgs.txt"))
+    # a word that is also a known name is not "common" ("Britain", "Apple")
+    names_lower = {n.lower() for n in places | orgs}
     return _Lexicon(
-        places=frozenset(_read_lines("places.txt") + _read_lines("extra_places.txt")),
-        orgs=frozenset(_read_lines("orgs.txt")),
+        places=places,
+        orgs=orgs,
         first_names=frozenset(_read_lines("first_names.txt")),
-        common=frozenset(_read_lines("common_words.txt")),
+        common=frozenset(w for w in _read_lines("common_words.txt") if w not in names_lower),
         demonyms=frozenset(demonyms),
     )
 
@@ -247,6 +251,9 @@ def _split_candidate(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
         if k < len(pieces) - 1:
             # A possessor ending in a generic noun: "Luhansk People's Republic" names Luhansk.
             while len(piece) > 1 and piece[-1].text.lower() in lex.common and piece[-1].text not in _ORG_HEADS:
+                head = " ".join(t.text for t in piece[:-1])
+                if head not in lex.places and head not in lex.orgs and piece[-2].text not in lex.places:
+                    break
                 piece = piece[:-1]
         out.extend(_split_piece(text, piece, lex))
     return out
@@ -276,6 +283,15 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
                 _Cand([_Tok(t.start, t.start + len(parts[0]), parts[0])]),
                 _Cand([_Tok(t.end - len(parts[1]), t.end, parts[1])]),
             ]
+    # trailing role words belong to the next name, not this one ("House of Representatives Speaker")
+    while len(toks) > 1 and toks[-1].text in _PERSON_TITLES and toks[-1].text not in _ORG_HEADS:
+        toks = toks[:-1]
+        while len(toks) > 1 and not _is_capital(toks[-1]):
+            toks = toks[:-1]
+    # an all-caps role between a team or place and a name: "Browns DL Sheldon Richardson"
+    for j in range(1, len(toks) - 1):
+        if _is_acronym(toks[j].text) and toks[j + 1].text in lex.first_names and toks[j].text not in lex.orgs:
+            return _split_piece(text, toks[:j], lex) + _split_piece(text, toks[j + 1 :], lex)
     cands: list[_Cand] = []
     titled = False
     regnal = False
@@ -287,15 +303,21 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
     while i < n:
         word = toks[i].text.lstrip("@")
         rest = n - i - 1
-        if initial and i == 0 and word.lower() in lex.common and rest >= 1 and word not in lex.first_names:
-            if " ".join(t.text for t in toks[i:]) not in lex.orgs and toks[-1].text not in _ORG_HEADS:
+        if rest >= 1 and _known_prefix(toks, i, lex) > 0 and _known_prefix(toks, i, lex) == n - i:
+            break  # the whole remainder is a known name: "Islamic State", "Middle East"
+        if (initial or word in _FUNCTION_WORDS) and word.lower() in lex.common and rest >= 1 and word not in lex.first_names:
+            if not _known_prefix(toks, i, lex):
                 i += 1
-                initial = False
                 continue
         if word in lex.demonyms and rest >= 1 and toks[-1].text not in _ORG_HEADS:
             i += 1
             continue
-        if rest >= 1 and (word in lex.places or _is_acronym(word)) and toks[i + 1].text in _PERSON_TITLES:
+        k = _known_prefix(toks, i, lex, places_only=True)
+        if k and i + k < n and (toks[i + k].text in _PERSON_TITLES or _is_acronym(toks[i + k].text)):
+            cands.append(_Cand(toks[i : i + k]))  # "US Secretary of State", "South Dakota Gov."
+            i += k
+            continue
+        if rest >= 1 and _is_acronym(word) and toks[i + 1].text in _PERSON_TITLES:
             cands.append(_Cand([toks[i]]))
             i += 1
             continue
@@ -328,8 +350,28 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
     return cands
 
 
+# Words that start a capitalised run without being part of a name, wherever the run is.
+_FUNCTION_WORDS = frozenset("The A An This That These Those From In On At For With By And But Or If When While As".split())
+
+
+def _known_prefix(toks: list[_Tok], i: int, lex: _Lexicon, places_only: bool = False) -> int:
+    """How many words from toks[i] form a known place (or organisation) name; 0 if none."""
+    for k in range(min(4, len(toks) - i), 0, -1):
+        name = " ".join(t.text.lstrip("@") for t in toks[i : i + k])
+        if name in lex.places or (not places_only and name in lex.orgs):
+            return k
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Typing
+
+# Last words of events, awards, laws and competitions: such names are none of the three types.
+_NON_ENTITY_HEADS = frozenset(
+    """Cup Finals Final Awards Award Prize Festival Show Games Olympics Championship Championships
+    Series Open Trophy Day Week Act Bill Law Agreement Agreements Treaty Accord Accords War Conference
+    Summit Expo Fair Marathon Tour Grand Prix""".split()
+)
 
 
 def _classify(c: _Cand, lex: _Lexicon, text: str) -> EntityType | None:
@@ -338,6 +380,16 @@ def _classify(c: _Cand, lex: _Lexicon, text: str) -> EntityType | None:
     first, last = words[0], words[-1]
     if name in _NON_ENTITIES or name in lex.demonyms or name in _NON_ORG_ACRONYMS:
         return None
+    if last in _NON_ENTITY_HEADS and name not in lex.orgs:
+        return None
+    if word_is_shouted(name):
+        titled_name = name.title()
+        if titled_name in lex.places:
+            return "place"
+        if titled_name in lex.orgs:
+            return "organisation"
+        if len(name) > 5 or name.lower() in lex.common:
+            return None  # a shouted word ("GREAT", "VIZZION"), not an acronym
     if c.titled and name not in lex.places and name not in lex.orgs:
         return "person" if not _is_acronym(name) else None
     if c.regnal:
@@ -357,6 +409,11 @@ def _classify(c: _Cand, lex: _Lexicon, text: str) -> EntityType | None:
     if len(words) >= 2 and len(words) <= 3 and _is_initials(first):
         return "person"
     return None
+
+
+def word_is_shouted(name: str) -> bool:
+    """One all-capitals word with no dots or digits, such as a dateline or an emphasised word."""
+    return " " not in name and name.isalpha() and name.isupper() and len(name) > 1
 
 
 def _name_like(word: str, lex: _Lexicon) -> bool:
@@ -387,7 +444,7 @@ def find_entities(text: str) -> list[Span]:
         if t is None:
             continue
         words = c.name.lstrip("@").split(" ")
-        if t == "person" and len(words) > 1:
+        if t == "person":
             alias.setdefault(words[-1], t)
             alias.setdefault(words[0], t)
         elif t == "organisation" and len(words) > 1 and words[-1] in _ORG_HEADS:

@@ -42,7 +42,9 @@ def main() -> None:
     import pycountry
     from wordfreq import top_n_list
 
-    common = set(top_n_list("en", 12_000))
+    # wordfreq lowercases, so popular city names rank high too: only the top few thousand words
+    # are treated as "also a common word" when deciding whether a city name is ambiguous.
+    common = set(top_n_list("en", 3_000))
 
     first: list[str] = []
     ndir = Path(names.__file__).resolve().parent
