@@ -73,9 +73,10 @@ def parse_feed(
     """Parse one fetched document. `headers` (HTTP response headers) help charset detection."""
     if _looks_like_json(data):
         return _parse_json_feed(data, feed_id, fetched_at, base_url, fetch_full_text)
-    response_headers = {k.lower(): v for k, v in (headers or {}).items()}
-    if base_url:
-        response_headers.setdefault("content-location", base_url)
+    # Content-Location is dropped on purpose: feedparser would resolve relative item links
+    # against the URL the feed was fetched from; they are meant relative to the site (the
+    # feed's <link>), which _resolve below does. xml:base in the document is still honoured.
+    response_headers = {k.lower(): v for k, v in (headers or {}).items() if k.lower() != "content-location"}
     try:
         parsed = feedparser.parse(
             data,

@@ -344,6 +344,7 @@ class HttpClient:
                 connect_timeout=s.connect_timeout_seconds,
                 read_timeout=s.read_timeout_seconds,
             )
+        resp: http.client.HTTPResponse | None = None
         try:
             conn.request("GET", path, headers=dict(headers))
             resp = conn.getresponse()
@@ -363,6 +364,9 @@ class HttpClient:
         except (OSError, http.client.HTTPException) as exc:
             raise TransportError(f"{type(exc).__name__} talking to {host}: {exc}", url=url) from None
         finally:
+            # The response owns the socket once the server said "close": close both.
+            if resp is not None:
+                resp.close()
             conn.close()
 
     def _read_body(self, url: str, resp: http.client.HTTPResponse, encoding: str) -> bytes:
@@ -375,7 +379,9 @@ class HttpClient:
         out = bytearray()
         raw_total = 0
         while True:
-            chunk = resp.read(_CHUNK)
+            # read1: whatever has arrived (one socket read), so the deadline is checked while a
+            # slow server drips bytes; read(n) would block until n bytes or the end.
+            chunk = resp.read1(_CHUNK)
             if not chunk:
                 break
             raw_total += len(chunk)
