@@ -153,7 +153,9 @@ def _entry_item(
     categories = _unique(_str(t.get("term")) or _str(t.get("label")) for t in entry.get("tags") or [])
     enclosures = _enclosures(entry, link_base)
     published = from_struct(entry.get("published_parsed")) or _date(entry.get("published"))
-    updated = from_struct(entry.get("updated_parsed")) or _date(entry.get("updated"))
+    # _own, not entry.get: FeedParserDict maps a missing "updated" to "published" (with a
+    # DeprecationWarning); an item that was never updated must not claim it was.
+    updated = from_struct(_own(entry, "updated_parsed")) or _date(_own(entry, "updated"))
     return _item(
         feed_id=feed_id,
         fetched_at=fetched_at,
@@ -225,6 +227,11 @@ def _item(
         feed=meta,
         fetch_full_text=fetch_full_text,
     )
+
+
+def _own(entry: Mapping[str, Any], key: str) -> Any:
+    """The entry's own value for key, bypassing FeedParserDict's key aliases."""
+    return dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
 
 
 def _entry_link(entry: Mapping[str, Any]) -> str:

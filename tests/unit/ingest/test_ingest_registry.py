@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.registry import RegistryError, load_registry, parse_registry
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_registry_with_defaults_and_paths(tmp_path: Path) -> None:
+    (tmp_path / "local").mkdir()
+    path = _write(
+        tmp_path,
+        """
+feeds:
+  - id: world
+    url: https://news.example.org/world.rss
+    name: World
+    interval_seconds: 120
+    full_text: true
+    agency: Reuters
+    language: en-GB
+  - id: local-file
+    url: local/feed.xml
+    enabled: false
+  - id: abs.file_1
+    url: file:///srv/feeds/a.xml
+""",
+    )
+    registry = load_registry(path)
+    assert [f.id for f in registry] == ["world", "local-file", "abs.file_1"]
+    world = registry.get("world")
+    assert world is not None
+    assert world.interval_seconds == 120.0
+    assert world.full_text
+    assert world.agency == "Reuters"
+    assert world.language == "en-GB"
+    local = registry.get("local-file")
+    assert local is not None
+    assert local.url == (tmp_path / "local" / "feed.xml").resolve().as_uri()
+    assert local.is_file
+    assert not local.enabled
+    assert [f.id for f in registry.enabled] == ["world", "abs.file_1"]
+
+
+def test_bare_list_and_empty_file(tmp_path: Path) -> None:
+    registry = parse_registry([{"id": "a", "url": "http://a.example/x"}], base_dir=tmp_path)
+    assert len(registry) == 1
+    assert len(load_registry(_write(tmp_path, ""))) == 0
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        """
+feeds:
+  - id: dup
+    url: https://a.example/1
+  - id: dup
+    url: https://a.example/2
+  - id: Bad Id
+    url: https://a.example/3
+  - id: noscheme
+    url: gopher://a.example/
+  - id: nohost
+    url: "https:///path"
+  - id: typo
+    url: https://a.example/4
+    intervall: 30
+  - id: badvalues
+    url: https://a.example/5
+    interval_seconds: -1
+    full_text: "yes"
+    language: "english please"
+  - id: nourl
+  - just a string
+extra: 1
+""",
+    )
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    text = "\n".join(caught.value.problems)
+    for needle in [
+        "duplicate id 'dup'",
+        "'Bad Id' must be a slug",
+        "scheme 'gopher'",
+        "has no host",
+        "unknown key 'intervall'",
+        "interval_seconds must be a positive number",
+        "full_text must be true or false",
+        "language 'english please'",
+        "(nourl): url is required",
+        "must be a mapping, got str",
+        "unknown top-level key 'extra'",
+    ]:
+        assert needle in text, needle
+    assert caught.value.exit_code == 78
+    assert str(path) in str(caught.value)
+
+
+def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
+    with pytest.raises(RegistryError, match="cannot read"):
+        load_registry(tmp_path / "missing.yaml")
+    with pytest.raises(RegistryError, match="not valid YAML"):
+        load_registry(_write(tmp_path, "feeds: [\n"))
+    with pytest.raises(RegistryError, match="must be a list"):
+        load_registry(_write(tmp_path, "feeds: 3\n"))
