@@ -305,7 +305,7 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
         rest = n - i - 1
         if rest >= 1 and _known_prefix(toks, i, lex) > 0 and _known_prefix(toks, i, lex) == n - i:
             break  # the whole remainder is a known name: "Islamic State", "Middle East"
-        if (initial or word in _FUNCTION_WORDS) and word.lower() in lex.common and rest >= 1 and word not in lex.first_names:
+        if ((initial and i == 0) or word in _FUNCTION_WORDS) and word.lower() in lex.common and rest >= 1 and word not in lex.first_names:
             if not _known_prefix(toks, i, lex):
                 i += 1
                 continue
@@ -444,15 +444,18 @@ def find_entities(text: str) -> list[Span]:
         if t is None:
             continue
         words = c.name.lstrip("@").split(" ")
-        if t == "person":
+        if t == "person" and (len(words) > 1 or c.titled):
             alias.setdefault(words[-1], t)
             alias.setdefault(words[0], t)
         elif t == "organisation" and len(words) > 1 and words[-1] in _ORG_HEADS:
             alias.setdefault(" ".join(words[:-1]), t)
     for idx, (c, t) in enumerate(typed):
+        name = c.name.lstrip("@")
+        if t == "place" and alias.get(name) == "person" and " " not in name:
+            typed[idx] = (c, "person")  # "Austin" after "Lloyd Austin" is the person
+            continue
         if t is not None:
             continue
-        name = c.name.lstrip("@")
         if name in alias:
             typed[idx] = (c, alias[name])
             continue

@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 # A city enters the place list from this population; smaller ones are mostly noise for newswire
 # and many share a name with a person or a common word.
 CITY_MIN_POPULATION = 150_000
-# A city whose name is also a common English word or a given name must be much bigger.
+# A city whose name is also a common English word must be much bigger.
 AMBIGUOUS_CITY_MIN_POPULATION = 2_000_000
 # Subdivisions (states, provinces) are included for countries whose regions make world news often.
 SUBDIVISION_COUNTRIES = ("US", "IN", "CA", "AU", "CN", "RU", "UA", "PK", "NG", "BR", "MX", "DE", "ZA")
@@ -75,7 +75,9 @@ def main() -> None:
     for city in gc.get_cities().values():
         name = city["name"]
         lowered = name.lower()
-        ambiguous = lowered in common or name in first_set
+        # Given names that are also cities ("Geneva", "Austin") stay in: the tagger lets an
+        # in-document person ("Lloyd Austin") win over the place.
+        ambiguous = lowered in common
         if city["population"] >= (AMBIGUOUS_CITY_MIN_POPULATION if ambiguous else CITY_MIN_POPULATION):
             places |= variants(name)
     places = {p for p in places if len(p) > 2 and p[0].isupper()}
