@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from functools import partial
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -138,7 +139,7 @@ class SinkStage:
         total = WriteResult()
         for article in articles:
             try:
-                total = total + self._guard(lambda a=article: sink.write_batch([a]), sink.name)
+                total = total + self._guard(partial(sink.write_batch, [article]), sink.name)
             except SinkRecordError as exc:
                 self.metrics.sink_writes.labels(sink.name, "failed").inc()
                 dead.append(self._dead_letter(by_uri[article.uri], exc))

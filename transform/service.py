@@ -107,7 +107,7 @@ class TransformStage:
                     raise
                 dead.append(self._dead_letter(message, exc))
                 continue
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - poison input of any kind is dead-lettered
                 dead.append(self._dead_letter(message, exc))
                 continue
             trace = message.header(bus.H_TRACE) or article.wiredesk.trace_id

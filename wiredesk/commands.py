@@ -31,17 +31,19 @@ def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
     from sinks.base import SearchIndex, build_sinks
 
     index = next((s for s in build_sinks(settings) if isinstance(s, SearchIndex)), None)
-    if index is None:
+    if index is None or settings.sink.search == "none":
         raise ConfigurationError(f"no search index is configured (sink.search={settings.sink.search})")
     sqlite_path = settings.data_path(settings.sink.sqlite_path, "wiredesk.sqlite")
     if settings.sink.search == "sqlite" and not sqlite_path.exists():
-        print(f"wiredesk: nothing stored yet at {sqlite_path}: run `wiredesk run --once` first", file=sys.stderr)
+        print(
+            f"wiredesk: nothing stored yet at {sqlite_path}: run `wiredesk run --once` first", file=sys.stderr
+        )
         return 1
-    index.open()  # type: ignore[attr-defined]
+    index.open()
     try:
         hits = index.search(query, limit=limit)
     finally:
-        index.close()  # type: ignore[attr-defined]
+        index.close()
     if as_json:
         for hit in hits:
             _out(orjson.dumps(hit, option=orjson.OPT_UTC_Z).decode())
@@ -92,8 +94,10 @@ def list_feeds(settings: Settings, *, feeds_file: str | None, as_json: bool) -> 
     for row in rows:
         status = row["last_status"] or "never polled"
         flag = "" if row["enabled"] else " (disabled)"
-        _out(f"  {row['id']}{flag}: {row['url']}\n    {status}; last {row['last_polled'] or '-'}; "
-             f"next {row['next_due'] or 'now'}; failures {row['failures']} {row['last_error']}".rstrip())
+        _out(
+            f"  {row['id']}{flag}: {row['url']}\n    {status}; last {row['last_polled'] or '-'}; "
+            f"next {row['next_due'] or 'now'}; failures {row['failures']} {row['last_error']}".rstrip()
+        )
     return 0
 
 
@@ -118,8 +122,11 @@ def topics(settings: Settings) -> int:
 
 def _read_topic(settings: Settings, topic: str, *, since: datetime | None = None) -> Iterator[bus.Message]:
     """Every message of `topic` (from `since`, if given) up to its end as of the call; no group."""
-    consumer = KafkaConsumer(**bus.client_config(settings.kafka), enable_auto_commit=False,
-                             fetch_max_wait_ms=settings.kafka.fetch_max_wait_ms)
+    consumer = KafkaConsumer(
+        **bus.client_config(settings.kafka),
+        enable_auto_commit=False,
+        fetch_max_wait_ms=settings.kafka.fetch_max_wait_ms,
+    )
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         if not partitions:
@@ -139,7 +146,9 @@ def _read_topic(settings: Settings, topic: str, *, since: datetime | None = None
         consumer.close()
 
 
-def _drain_assigned(consumer: Any, partitions: list[TopicPartition], idle_s: float = 3.0) -> Iterator[bus.Message]:
+def _drain_assigned(
+    consumer: Any, partitions: list[TopicPartition], idle_s: float = 3.0
+) -> Iterator[bus.Message]:
     # The end is where fetches stop returning data for a while: ListOffsets(LATEST) is not
     # reliable on every broker (shared/notes/broker.md), the fetch high-water mark is.
     last_data = time.monotonic()
@@ -149,8 +158,15 @@ def _drain_assigned(consumer: Any, partitions: list[TopicPartition], idle_s: flo
             last_data = time.monotonic()
         for tp, recs in batch.items():
             for rec in recs:
-                yield bus.Message(tp.topic, tp.partition, rec.offset, rec.key, rec.value,
-                                  {k: (v or b"") for k, v in (rec.headers or [])}, rec.timestamp or 0)
+                yield bus.Message(
+                    tp.topic,
+                    tp.partition,
+                    rec.offset,
+                    rec.key,
+                    rec.value,
+                    {k: (v or b"") for k, v in (rec.headers or [])},
+                    rec.timestamp or 0,
+                )
         caught_up = all(
             consumer.highwater(tp) is not None and consumer.position(tp) >= consumer.highwater(tp)
             for tp in partitions
@@ -161,21 +177,24 @@ def _drain_assigned(consumer: Any, partitions: list[TopicPartition], idle_s: flo
 
 def dlq_list(settings: Settings, *, limit: int) -> int:
     _require_kafka(settings, "dlq list")
-    shown = 0
-    for message in _read_topic(settings, settings.kafka.dlq_topic):
-        _out(orjson.dumps({
-            "partition": message.partition,
-            "offset": message.offset,
-            "key": (message.key or b"").decode("utf-8", "replace"),
-            "error_class": message.header(bus.H_ERROR_CLASS),
-            "error": message.header(bus.H_ERROR_MESSAGE),
-            "stage": message.header(bus.H_ERROR_STAGE),
-            "source": f"{message.header(bus.H_SOURCE_TOPIC)}[{message.header(bus.H_SOURCE_PARTITION)}]"
-                      f"@{message.header(bus.H_SOURCE_OFFSET)}",
-            "failed_at": message.header(bus.H_FAILED_AT),
-            "redrives": int(message.header(bus.H_REDRIVES, "0") or 0),
-        }).decode())
-        shown += 1
+    for shown, message in enumerate(_read_topic(settings, settings.kafka.dlq_topic), 1):
+        _out(
+            orjson.dumps(
+                {
+                    "partition": message.partition,
+                    "offset": message.offset,
+                    "key": (message.key or b"").decode("utf-8", "replace"),
+                    "error_class": message.header(bus.H_ERROR_CLASS),
+                    "error": message.header(bus.H_ERROR_MESSAGE),
+                    "stage": message.header(bus.H_ERROR_STAGE),
+                    "source_topic": message.header(bus.H_SOURCE_TOPIC),
+                    "source_partition": message.header(bus.H_SOURCE_PARTITION),
+                    "source_offset": message.header(bus.H_SOURCE_OFFSET),
+                    "failed_at": message.header(bus.H_FAILED_AT),
+                    "redrives": int(message.header(bus.H_REDRIVES, "0") or 0),
+                }
+            ).decode()
+        )
         if shown >= limit:
             break
     return 0
@@ -201,8 +220,10 @@ def dlq_redrive(settings: Settings, *, error_class: str | None, stage: str | Non
             by_topic: dict[str, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
             for m in messages:
                 source = m.header(bus.H_SOURCE_TOPIC)
-                if not source or (error_class and m.header(bus.H_ERROR_CLASS) != error_class) or (
-                    stage and m.header(bus.H_ERROR_STAGE) != stage
+                if (
+                    not source
+                    or (error_class and m.header(bus.H_ERROR_CLASS) != error_class)
+                    or (stage and m.header(bus.H_ERROR_STAGE) != stage)
                 ):
                     skipped += 1
                     continue
@@ -224,8 +245,9 @@ def dlq_redrive(settings: Settings, *, error_class: str | None, stage: str | Non
 
 def _redrive_headers(message: bus.Message) -> list[tuple[str, bytes]]:
     count = int(message.header(bus.H_REDRIVES, "0") or 0) + 1
-    kept = [(k, v) for k, v in message.headers.items() if k in (
-        bus.H_SCHEMA, bus.H_SCHEMA_VERSION, bus.H_TRACE)]
+    kept = [
+        (k, v) for k, v in message.headers.items() if k in (bus.H_SCHEMA, bus.H_SCHEMA_VERSION, bus.H_TRACE)
+    ]
     return [*kept, (bus.H_PRODUCER, b"dlq-redrive"), (bus.H_REDRIVES, str(count).encode())]
 
 
@@ -258,7 +280,8 @@ def replay_transform(settings: Settings, *, since: str) -> int:
     finally:
         stage.close()
     ok = metrics.registry.get_sample_value("wiredesk_transform_items_total", {"outcome": "ok"}) or 0
-    print(f"wiredesk: replayed {replayed} raw items since {start.isoformat()}: {ok:.0f} articles re-derived",
-          file=sys.stderr)
+    print(
+        f"wiredesk: replayed {replayed} raw items since {start.isoformat()}: {ok:.0f} articles re-derived",
+        file=sys.stderr,
+    )
     return 0
-

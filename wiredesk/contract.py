@@ -33,7 +33,8 @@ DESCRIPTIONS: dict[str, str] = {
     "RawItem.fetch_full_text": "The registry marks the feed's items as teasers: transform fetches the page.",
     "RawItem.page_html": "The article page's HTML when already known; usually empty.",
     "RawItem.trace_id": "Correlates log lines across services.",
-    "Article.uri": "Stable article id derived from the canonical URL (urn:wiredesk:article:...). The Kafka key.",
+    "Article.uri": "Stable article id derived from the canonical URL (urn:wiredesk:article:...). "
+    "The Kafka key.",
     "Article.version": "The raw item version this article was derived from.",
     "Article.firstcreated": "When the story was first published (UTC).",
     "Article.versioncreated": "When this version of the story was published or updated (UTC).",
@@ -46,7 +47,8 @@ DESCRIPTIONS: dict[str, str] = {
     "Provenance.auto_published": "The outlet says the story was published from an agency feed unedited.",
     "Provenance.story_id": "Shared by near-duplicate copies of the same story across outlets.",
     "Provenance.fingerprint": "Near-duplicate fingerprint (hex).",
-    "Provenance.transform_version": "Version of the transform that derived this article; sinks keep the newest.",
+    "Provenance.transform_version": "Version of the transform that derived this article; "
+    "sinks keep the newest.",
 }
 
 
@@ -68,7 +70,7 @@ def _type_schema(tp: Any, owner: str, name: str, defs: dict[str, Any]) -> dict[s
         return {"type": "integer"}
     if tp is datetime:
         return {"type": "string", "format": "date-time"}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         defs.setdefault(tp.__name__, _object_schema(tp, defs))
         return {"$ref": f"#/$defs/{tp.__name__}"}
     raise TypeError(f"no JSON Schema mapping for {owner}.{name}: {tp!r}")

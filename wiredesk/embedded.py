@@ -67,7 +67,8 @@ class EmbeddedBroker:
     def start(self, timeout_s: float = 20.0) -> EmbeddedBroker:
         binary = broker_binary()
         url = f"tcp://{self.host}:{self.port}"
-        out = open(self._log_file, "ab") if self._log_file else subprocess.DEVNULL  # noqa: SIM115
+        log_handle = open(self._log_file, "ab") if self._log_file else None  # noqa: SIM115
+        out = log_handle if log_handle is not None else subprocess.DEVNULL
         env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
         self._process = subprocess.Popen(
             [
@@ -85,8 +86,8 @@ class EmbeddedBroker:
             env=env,
             start_new_session=True,
         )
-        if out is not subprocess.DEVNULL:
-            out.close()
+        if log_handle is not None:
+            log_handle.close()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

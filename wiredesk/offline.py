@@ -29,13 +29,24 @@ def _raw_for_file(path: Path, data: bytes, as_: str, url: str, now: datetime) ->
     if as_ == "html":
         html = decode_html(data)
         return RawItem(
-            feed_id=LOCAL_FEED, item_id=item_id, version=1, fetched_at=now,
-            content_hash=ids.content_hash(html), link=url, page_html=html,
+            feed_id=LOCAL_FEED,
+            item_id=item_id,
+            version=1,
+            fetched_at=now,
+            content_hash=ids.content_hash(html),
+            link=url,
+            page_html=html,
         )
     text = data.decode("utf-8", "replace")
     return RawItem(
-        feed_id=LOCAL_FEED, item_id=item_id, version=1, fetched_at=now,
-        content_hash=ids.content_hash(text), link=url, content=text, content_type="text/plain",
+        feed_id=LOCAL_FEED,
+        item_id=item_id,
+        version=1,
+        fetched_at=now,
+        content_hash=ids.content_hash(text),
+        link=url,
+        content=text,
+        content_type="text/plain",
     )
 
 

@@ -190,11 +190,12 @@ def loads(kind: type[R], data: bytes | str) -> R:
 
 def from_dict(kind: type[R], obj: dict[str, Any]) -> R:
     try:
-        return _build(kind, obj)
+        record: R = _build(kind, obj)
     except RecordError:
         raise
     except (TypeError, ValueError, KeyError) as exc:
         raise RecordError(f"{kind.SCHEMA}: {exc}") from exc
+    return record
 
 
 _NESTED: dict[str, Any] = {

@@ -14,14 +14,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from wiredesk.embedded import EmbeddedBroker, bundled_feeds_file, embedded_settings
 from wiredesk.errors import ConfigurationError
 from wiredesk.logs import configure_logging
 from wiredesk.metrics import Metrics
+from wiredesk.records import RawItem
 from wiredesk.service import ServiceRunner, Stage
 from wiredesk.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.service import IngestStage
+    from sinks.service import SinkStage
+    from transform.service import TransformStage
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +124,8 @@ def run_all(
     registry_path = feeds_path(settings, feeds_file)
     registry = load_registry(registry_path)
     out = sys.stderr
-    with _broker_if_embedded(settings) as (settings, embedded):
+    with _broker_if_embedded(settings) as (effective, embedded):
+        settings = effective
         metrics = Metrics()
         sink = SinkStage(settings, metrics)
         transform = TransformStage(settings, metrics)
@@ -137,26 +144,26 @@ def run_all(
             )
         runner = _runner("wiredesk", [ingest, transform, sink], settings, metrics)
         until = _drained(ingest, transform, sink, settings) if once else None
-        with _progress(ingest, transform, sink, metrics, out, enabled=not quiet):
+        with _progress(ingest, metrics, out, enabled=not quiet):
             code = runner.run(until=until)
         if not quiet:
             print(_summary(ingest, metrics), file=out)
         return code
 
 
-def unstored_items(settings: Settings, sink: object) -> list:  # type: ignore[type-arg]
+def unstored_items(settings: Settings, sink: SinkStage) -> list[RawItem]:
     """Items ingest published that the sinks never stored: to publish again after a broker loss."""
     from ingest.state import IngestState
+    from sinks.base import ArticleStore
 
     path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
     if not path.exists():
         return []
     stored: set[tuple[str, int]] = set()
-    for store in getattr(sink, "sinks", []):
-        versions = getattr(store, "stored_item_versions", None)
-        if versions is not None:
+    for store in sink.sinks:
+        if isinstance(store, ArticleStore):
             store.open()
-            stored |= versions()
+            stored |= store.stored_item_versions()
     state = IngestState(path)
     try:
         return [item for item in state.published_items() if (item.item_id, item.version) not in stored]
@@ -164,7 +171,9 @@ def unstored_items(settings: Settings, sink: object) -> list:  # type: ignore[ty
         state.close()
 
 
-def _drained(ingest: object, transform: object, sink: object, settings: Settings) -> Callable[[], bool]:
+def _drained(
+    ingest: IngestStage, transform: TransformStage, sink: SinkStage, settings: Settings
+) -> Callable[[], bool]:
     """`--once`: the poll cycle is done and everything it produced is committed downstream."""
     kafka = settings.kafka
 
@@ -174,14 +183,10 @@ def _drained(ingest: object, transform: object, sink: object, settings: Settings
         return all(committed.get(key, 0) >= end for key, end in list(produced.items()) if key[0] == topic)
 
     def done() -> bool:
-        if not getattr(ingest, "cycle_done", False):
-            return False
-        return caught_up(
-            ingest.produced_positions, transform.committed_positions, kafka.raw_topic
-        ) and caught_up(  # type: ignore[attr-defined]
-            transform.produced_positions,
-            sink.committed_positions,
-            kafka.articles_topic,  # type: ignore[attr-defined]
+        return (
+            ingest.cycle_done
+            and caught_up(ingest.produced_positions, transform.committed_positions, kafka.raw_topic)
+            and caught_up(transform.produced_positions, sink.committed_positions, kafka.articles_topic)
         )
 
     return done
@@ -201,10 +206,10 @@ def _sum(metrics: Metrics, name: str, **match: str) -> float:
     return total
 
 
-def _status_line(ingest: object, metrics: Metrics) -> str:
+def _status_line(ingest: IngestStage, metrics: Metrics) -> str:
     polled = _sum(metrics, "wiredesk_ingest_polls_total")
     failed = _sum(metrics, "wiredesk_ingest_polls_total", outcome="error")
-    published = getattr(ingest, "published", 0) + getattr(ingest, "republished", 0)
+    published = ingest.published + ingest.republished
     articles = _sum(metrics, "wiredesk_transform_items_total", outcome="ok")
     dead = _sum(metrics, "wiredesk_dlq_messages_total")
     stored = _sum(metrics, "wiredesk_sink_writes_total", outcome="inserted") + _sum(
@@ -218,14 +223,12 @@ def _status_line(ingest: object, metrics: Metrics) -> str:
     )
 
 
-def _summary(ingest: object, metrics: Metrics) -> str:
+def _summary(ingest: IngestStage, metrics: Metrics) -> str:
     return "wiredesk: done: " + _status_line(ingest, metrics)
 
 
 @contextlib.contextmanager
-def _progress(
-    ingest: object, transform: object, sink: object, metrics: Metrics, out: TextIO, *, enabled: bool
-) -> Iterator[None]:
+def _progress(ingest: IngestStage, metrics: Metrics, out: TextIO, *, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return

@@ -258,5 +258,5 @@ class ServiceRunner:
 def _safe_ready(stage: Stage) -> bool:
     try:
         return stage.ready()
-    except Exception:
+    except Exception:  # noqa: BLE001 - a failing readiness probe means not ready
         return False

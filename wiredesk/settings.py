@@ -175,10 +175,12 @@ def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[s
                 problems.append(f"{var}: only secrets may be read from files")
                 continue
             try:
-                value = Path(value).read_text(encoding="utf-8").strip()
+                secret = Path(value).read_text(encoding="utf-8").strip()
             except OSError as exc:
                 problems.append(f"{var}: cannot read {value}: {exc.strerror}")
                 continue
+            _set_path(tree, list(path), secret)
+            continue
         elif var in table:
             path = table[var]
         else:

@@ -95,13 +95,20 @@ def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_p
     env = _env(kafka_settings, tmp_path)
     logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ("transform", "sink", "ingest")}  # noqa: SIM115
     services = {
-        name: subprocess.Popen(_wiredesk(name), env=env, cwd=REPO, stdout=logs[name], stderr=subprocess.STDOUT)
+        name: subprocess.Popen(
+            _wiredesk(name), env=env, cwd=REPO, stdout=logs[name], stderr=subprocess.STDOUT
+        )
         for name in ("transform", "sink")
     }
     try:
         ingest = subprocess.run(
-            _wiredesk("ingest", "--once", "--feeds", str(feeds)), env=env, cwd=REPO,
-            stdout=logs["ingest"], stderr=subprocess.STDOUT, timeout=120, check=False,
+            _wiredesk("ingest", "--once", "--feeds", str(feeds)),
+            env=env,
+            cwd=REPO,
+            stdout=logs["ingest"],
+            stderr=subprocess.STDOUT,
+            timeout=120,
+            check=False,
         )
         assert ingest.returncode == 0, (tmp_path / "ingest.log").read_text()
         article = _wait_for_article(tmp_path / "data" / "wiredesk.sqlite")
@@ -111,14 +118,21 @@ def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_p
         codes = {name: process.wait(60) for name, process in services.items()}
         for f in logs.values():
             f.close()
-    assert codes == {"transform": 0, "sink": 0}, {n: (tmp_path / f"{n}.log").read_text()[-2000:] for n in codes}
+    assert codes == {"transform": 0, "sink": 0}, {
+        n: (tmp_path / f"{n}.log").read_text()[-2000:] for n in codes
+    }
 
     assert article["body_text"] == "\n\n".join(EXPECTED["body_paragraphs"])
     assert article["wiredesk"]["agency"] == EXPECTED["agency"]  # type: ignore[index]
     assert article["versioncreated"] == EXPECTED["versioncreated"]
 
     search = subprocess.run(
-        _wiredesk("search", "Lavrov", "--json"), env=env, cwd=REPO, capture_output=True, text=True, timeout=60,
+        _wiredesk("search", "Lavrov", "--json"),
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=False,
     )
     assert search.returncode == 0, search.stderr

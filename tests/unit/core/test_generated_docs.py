@@ -8,7 +8,9 @@ from wiredesk import contract, docs
 def test_schemas_match_the_record_types() -> None:
     for name, schema in contract.schemas().items():
         committed = (contract.SCHEMA_DIR / name).read_bytes()
-        assert committed == contract.render(schema), f"schemas/{name} is stale: run python -m wiredesk.contract"
+        assert committed == contract.render(schema), (
+            f"schemas/{name} is stale: run python -m wiredesk.contract"
+        )
 
 
 def test_docs_match_settings_and_metrics() -> None:

@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from wiredesk import ids, records
-from wiredesk.records import Article, Entity, Enclosure, FeedMeta, Provenance, Quality, RawItem, RecordError
+from wiredesk.records import Article, Enclosure, Entity, FeedMeta, Provenance, Quality, RawItem, RecordError
 
 NOW = datetime(2022, 2, 18, 2, 50, tzinfo=UTC)
 
@@ -39,8 +39,13 @@ def article(**changes: object) -> Article:
         headline="Headline",
         body_text="One.\n\nTwo.",
         wiredesk=Provenance(
-            feed_id="wire", item_id="item-x", item_version=2, transform_version="2026.11.1",
-            ingested_at=NOW, agency="ANI", quality=Quality(missing_date=True),
+            feed_id="wire",
+            item_id="item-x",
+            item_version=2,
+            transform_version="2026.11.1",
+            ingested_at=NOW,
+            agency="ANI",
+            quality=Quality(missing_date=True),
         ),
         versioncreated=NOW,
         person=(Entity("Sergey Lavrov"),),
@@ -124,6 +129,6 @@ def test_key_is_the_record_id() -> None:
 
 def test_utc_helper_rejects_naive_and_converts_aware() -> None:
     with pytest.raises(RecordError):
-        records.utc(datetime(2022, 1, 1))  # noqa: DTZ001
+        records.utc(datetime(2022, 1, 1))
     ist = timezone(timedelta(hours=5, minutes=30))
     assert records.utc(datetime(2022, 2, 18, 8, 20, tzinfo=ist)) == NOW

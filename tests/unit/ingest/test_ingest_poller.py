@@ -1,0 +1,195 @@
+"""poll_feed / poll_all_once against files and a real local HTTP server."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import FEEDS, FeedServer, Reply
+
+from ingest.fetcher import Fetcher
+from ingest.poller import poll_all_once, poll_feed
+from ingest.registry import Feed, Registry
+from ingest.state import IngestState
+from wiredesk.http import HttpClient
+from wiredesk.settings import HttpSettings, IngestSettings
+
+T0 = datetime(2024, 3, 6, 12, 0, tzinfo=UTC)
+SETTINGS = IngestSettings(default_interval_seconds=300, min_interval_seconds=60, max_interval_seconds=3600,
+                          max_backoff_seconds=7200)  # fmt: skip
+RSS = (FEEDS / "wire.rss.xml").read_bytes()
+
+
+def _fetcher(**http: object) -> Fetcher:
+    values: dict[str, object] = {"allow_private_addresses": True, "read_timeout_seconds": 2.0}
+    values.update(http)
+    return Fetcher(HttpClient(HttpSettings.model_validate(values)))
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> IngestState:
+    ledger = IngestState(tmp_path / "ingest.sqlite")
+    yield ledger  # type: ignore[misc]
+    ledger.close()
+
+
+def _poll(feed: Feed, fetcher: Fetcher, state: IngestState, now: datetime = T0):  # type: ignore[no-untyped-def]
+    return poll_feed(feed, fetcher, state, now, settings=SETTINGS, rng=random.Random(1))
+
+
+def test_file_feed_new_then_unchanged_then_changed(tmp_path: Path, state: IngestState) -> None:
+    path = tmp_path / "wire.xml"
+    shutil.copy(FEEDS / "wire.rss.xml", path)
+    feed = Feed(id="wire", url=path.as_uri(), full_text=True)
+    first = _poll(feed, Fetcher(), state)
+    assert first.status == "ok"
+    assert (first.new, first.changed, first.unchanged) == (2, 0, 0)
+    # The empty entry and the repeated link are reported, not published.
+    assert sorted(reason for reason, _ in first.rejected) == ["duplicate", "empty"]
+    assert all(item.fetch_full_text for item in first.items_to_publish)
+    assert first.next_due == T0 + timedelta(seconds=1800)  # the feed's <ttl>30</ttl> is a floor
+    state.mark_published(first.items_to_publish)
+
+    # Same file, same mtime: answered like a 304.
+    second = _poll(feed, Fetcher(), state, T0 + timedelta(hours=1))
+    assert second.status == "not_modified"
+    assert second.items_to_publish == []
+
+    path.write_bytes(RSS.replace(b"two-week", b"three-week"))
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
+    third = _poll(feed, Fetcher(), state, T0 + timedelta(hours=2))
+    assert (third.status, third.new, third.changed, third.unchanged) == ("ok", 0, 1, 1)
+    assert [i.version for i in third.items_to_publish] == [2]
+
+
+def test_conditional_get_with_stored_etag(feed_server: FeedServer, state: IngestState) -> None:
+    def feed(headers: dict[str, str]) -> Reply:
+        if headers.get("if-none-match") == '"r1"':
+            return Reply(304, headers={"ETag": '"r1"'})
+        return Reply(200, RSS, {"ETag": '"r1"', "Content-Type": "application/rss+xml",
+                                "Cache-Control": "max-age=2400"})  # fmt: skip
+
+    feed_server.routes["/rss"] = feed
+    wire = Feed(id="wire", url=feed_server.url("/rss"))
+    first = _poll(wire, _fetcher(), state)
+    assert first.status == "ok"
+    assert len(first.items_to_publish) == 2
+    assert first.interval_seconds == 2400  # Cache-Control max-age as a floor
+    state.mark_published(first.items_to_publish)
+    assert state.feed_state("wire").etag == '"r1"'
+
+    second = _poll(wire, _fetcher(), state, first.next_due)
+    assert second.status == "not_modified"
+    assert feed_server.requests[-1][1]["if-none-match"] == '"r1"'
+    assert second.items_to_publish == []
+
+
+def test_unacked_items_are_redelivered_even_on_304(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/rss"] = lambda h: (
+        Reply(304) if h.get("if-none-match") == '"r1"' else Reply(200, RSS, {"ETag": '"r1"'})
+    )
+    wire = Feed(id="wire", url=feed_server.url("/rss"))
+    first = _poll(wire, _fetcher(), state)
+    # The broker never acked: nothing is marked published.
+    second = _poll(wire, _fetcher(), state, first.next_due)
+    assert second.status == "not_modified"
+    assert sorted(i.item_id for i in second.items_to_publish) == sorted(i.item_id for i in first.items_to_publish)
+    assert second.redelivered == 2
+
+
+@pytest.mark.parametrize(
+    ("reply", "retriable", "needle"),
+    [
+        (Reply(500, b"oops"), True, "HTTP 500"),
+        (Reply(404, b"gone"), False, "HTTP 404"),
+        (Reply(200, b"<html><body>Not a feed</body></html>", {"Content-Type": "text/html"}), False,
+         "ParseError"),
+        (Reply(200, b"\x00\xff garbage \x01"), False, "ParseError"),
+    ],
+)  # fmt: skip
+def test_feed_errors_are_reported_with_backoff(
+    feed_server: FeedServer, state: IngestState, reply: Reply, retriable: bool, needle: str
+) -> None:
+    feed_server.routes["/bad"] = reply
+    bad = Feed(id="bad", url=feed_server.url("/bad"))
+    results = [_poll(bad, _fetcher(), state, T0 + timedelta(hours=n)) for n in range(3)]
+    assert all(r.status == "error" for r in results)
+    assert needle in (results[0].error or "")
+    assert results[0].retriable is retriable
+    assert [r.consecutive_failures for r in results] == [1, 2, 3]
+    delays = [(r.next_due - (T0 + timedelta(hours=n))).total_seconds() for n, r in enumerate(results)]
+    assert 240 <= delays[0] <= 360  # the 300 s interval, ±20 % jitter
+    assert delays[0] < delays[1] < delays[2]
+
+
+def test_429_retry_after_is_honoured(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/busy"] = Reply(429, headers={"Retry-After": "5000"})
+    result = _poll(Feed(id="busy", url=feed_server.url("/busy")), _fetcher(), state)
+    assert result.status == "error"
+    assert result.retriable
+    assert result.next_due >= T0 + timedelta(seconds=5000)
+
+
+def test_timeout_is_a_retriable_feed_error(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/slow"] = Reply(200, RSS, delay=1.0)
+    result = _poll(Feed(id="slow", url=feed_server.url("/slow")), _fetcher(read_timeout_seconds=0.2), state)
+    assert result.status == "error"
+    assert result.retriable
+    assert "Timeout" in (result.error or "")
+
+
+def test_oversize_and_blocked_addresses_are_feed_errors(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/huge"] = Reply(200, RSS * 10)
+    huge = _poll(Feed(id="huge", url=feed_server.url("/huge")), _fetcher(max_bytes=len(RSS)), state)
+    assert huge.status == "error"
+    assert "BodyTooLarge" in (huge.error or "")
+    guarded = Fetcher(HttpClient(HttpSettings(allow_private_addresses=False)))
+    blocked = _poll(Feed(id="blocked", url=feed_server.url("/huge")), guarded, state)
+    assert blocked.status == "error"
+    assert "BlockedAddress" in (blocked.error or "")
+    assert not blocked.retriable
+    # Refused before connecting: the server saw only the first request.
+    assert [path for path, _ in feed_server.requests] == ["/huge"]
+
+
+def test_missing_file_is_a_feed_error(tmp_path: Path, state: IngestState) -> None:
+    result = _poll(Feed(id="gone", url=(tmp_path / "nope.xml").as_uri()), Fetcher(), state)
+    assert result.status == "error"
+    assert "no such file" in (result.error or "")
+
+
+def test_language_hint_fills_a_feed_without_language(tmp_path: Path, state: IngestState) -> None:
+    feed = Feed(id="pt", url=(FEEDS / "mislabelled-cp1252.rss.xml").as_uri(), language="pt-BR")
+    result = _poll(feed, Fetcher(), state)
+    assert result.items_to_publish[0].feed.language == "pt-BR"
+    assert result.items_to_publish[0].title.startswith("Eleições")
+
+
+def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/ok"] = Reply(200, RSS)
+    feed_server.routes["/broken"] = Reply(500)
+    registry = Registry(
+        feeds=(
+            Feed(id="ok", url=feed_server.url("/ok")),
+            Feed(id="broken", url=feed_server.url("/broken")),
+            Feed(id="atom", url=(FEEDS / "wire.atom.xml").as_uri()),
+            Feed(id="json", url=(FEEDS / "wire.feed.json").as_uri()),
+            Feed(id="html", url=(FEEDS / "not-a-feed.html").as_uri()),
+            Feed(id="off", url=feed_server.url("/ok"), enabled=False),
+        )
+    )
+    results = {r.feed_id: r for r in poll_all_once(registry, _fetcher(), state, T0, max_workers=4,
+                                                    settings=SETTINGS)}  # fmt: skip
+    assert set(results) == {"ok", "broken", "atom", "json", "html"}
+    assert {fid for fid, r in results.items() if r.status == "ok"} == {"ok", "atom", "json"}
+    assert {fid for fid, r in results.items() if r.status == "error"} == {"broken", "html"}
+    assert results["json"].counts == {"new": 2, "changed": 0, "unchanged": 0, "rejected": 2}
+    # Nothing is due again right away: a second pass at the same instant polls nothing.
+    assert list(poll_all_once(registry, _fetcher(), state, T0, max_workers=4, settings=SETTINGS)) == []
+    # Given explicit feeds, they are polled whether due or not (`--once`).
+    again = list(poll_all_once(registry.enabled[:1], _fetcher(), state, T0, settings=SETTINGS))
+    assert [r.feed_id for r in again] == ["ok"]
