@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import partial
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TypeVar
 
 from sinks.base import Sink, SinkError, SinkRecordError, WriteResult, build_sinks
