@@ -97,7 +97,9 @@ def test_unacked_items_are_redelivered_even_on_304(feed_server: FeedServer, stat
     # The broker never acked: nothing is marked published.
     second = _poll(wire, _fetcher(), state, first.next_due)
     assert second.status == "not_modified"
-    assert sorted(i.item_id for i in second.items_to_publish) == sorted(i.item_id for i in first.items_to_publish)
+    assert sorted(i.item_id for i in second.items_to_publish) == sorted(
+        i.item_id for i in first.items_to_publish
+    )
     assert second.redelivered == 2
 
 
