@@ -148,7 +148,11 @@ def main() -> None:
         taggers["spacy-sm"] = sp
     else:
         print("spaCy en_core_web_sm not importable: skipped")
-    splits = {"all": docs, "dev": [d for d in docs if d.get("split") == "dev"], "test": [d for d in docs if d.get("split") == "test"]}
+    splits = {
+        "all": docs,
+        "dev": [d for d in docs if d.get("split") == "dev"],
+        "test": [d for d in docs if d.get("split") == "test"],
+    }
     print(f"{len(docs)} documents, {sum(len(d['entities']) for d in docs)} labelled mentions")  # type: ignore[arg-type]
     print(f"{'tagger':10} {'split':5} {'mention P/R/F1':>24} {'name P/R/F1':>24}")
     for name, tagger in taggers.items():

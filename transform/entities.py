@@ -18,7 +18,7 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -77,77 +77,684 @@ class _Lexicon:
 
 # Words before a name that say "a person follows" and are not part of the name.
 _PERSON_TITLES = frozenset(
-    """Mr Mr. Mrs Mrs. Ms Ms. Miss Dr Dr. Prof Prof. Sir Dame Lord Lady Gov Gov. Sen Sen. Rep Rep.
-    Gen Gen. Col Col. Lt Lt. Capt Capt. Sgt Sgt. Maj Maj. Adm Adm. Cmdr Cmdr. Rev Rev. Fr Fr. St.
-    President Vice Prime Minister Secretary Spokesperson Spokesman Spokeswoman Senator Governor
-    Mayor Chancellor Premier Ambassador Envoy Commissioner Director Chairman Chairwoman Chairperson
-    Chair Chief Executive CEO CFO COO CTO Founder Co-founder co-founder Coach Manager Judge Justice
-    Attorney General Officer Inspector Superintendent Detective Constable Sheriff Deputy Assistant
-    Speaker Leader Minority Majority Whip Lawmaker MP MLA Councillor Councilman Councilwoman
-    Professor Principal Dean Bishop Archbishop Cardinal Imam Rabbi Pastor Father Sister Brother
-    Foreign External Home Defence Defense Finance Interior Health Education Trade Commerce Energy
-    Treasury State Chief Junior Senior Acting Former former Then Ex Late Actor Actress Singer
-    Rapper Striker Midfielder Defender Goalkeeper Quarterback Winger Forward Captain Skipper
-    Star Veteran Rookie Champion Host Anchor Correspondent Reporter Editor Author Writer Producer
-    Analyst Economist Scientist Researcher Dr Chef Designer Player Pitcher Guard Center Centre
-    Rear Admiral Marshal Field Major Brigadier Lieutenant Colonel General Sergeant Private Corporal
-    Representative Congressman Congresswoman Delegate Advisor Adviser Aide Counsel Minister-designate""".split()
+    [
+        "Mr",
+        "Mr.",
+        "Mrs",
+        "Mrs.",
+        "Ms",
+        "Ms.",
+        "Miss",
+        "Dr",
+        "Dr.",
+        "Prof",
+        "Prof.",
+        "Sir",
+        "Dame",
+        "Lord",
+        "Lady",
+        "Gov",
+        "Gov.",
+        "Sen",
+        "Sen.",
+        "Rep",
+        "Rep.",
+        "Gen",
+        "Gen.",
+        "Col",
+        "Col.",
+        "Lt",
+        "Lt.",
+        "Capt",
+        "Capt.",
+        "Sgt",
+        "Sgt.",
+        "Maj",
+        "Maj.",
+        "Adm",
+        "Adm.",
+        "Cmdr",
+        "Cmdr.",
+        "Rev",
+        "Rev.",
+        "Fr",
+        "Fr.",
+        "St.",
+        "President",
+        "Vice",
+        "Prime",
+        "Minister",
+        "Secretary",
+        "Spokesperson",
+        "Spokesman",
+        "Spokeswoman",
+        "Senator",
+        "Governor",
+        "Mayor",
+        "Chancellor",
+        "Premier",
+        "Ambassador",
+        "Envoy",
+        "Commissioner",
+        "Director",
+        "Chairman",
+        "Chairwoman",
+        "Chairperson",
+        "Chair",
+        "Chief",
+        "Executive",
+        "CEO",
+        "CFO",
+        "COO",
+        "CTO",
+        "Founder",
+        "Co-founder",
+        "co-founder",
+        "Coach",
+        "Manager",
+        "Judge",
+        "Justice",
+        "Attorney",
+        "General",
+        "Officer",
+        "Inspector",
+        "Superintendent",
+        "Detective",
+        "Constable",
+        "Sheriff",
+        "Deputy",
+        "Assistant",
+        "Speaker",
+        "Leader",
+        "Minority",
+        "Majority",
+        "Whip",
+        "Lawmaker",
+        "MP",
+        "MLA",
+        "Councillor",
+        "Councilman",
+        "Councilwoman",
+        "Professor",
+        "Principal",
+        "Dean",
+        "Bishop",
+        "Archbishop",
+        "Cardinal",
+        "Imam",
+        "Rabbi",
+        "Pastor",
+        "Father",
+        "Sister",
+        "Brother",
+        "Foreign",
+        "External",
+        "Home",
+        "Defence",
+        "Defense",
+        "Finance",
+        "Interior",
+        "Health",
+        "Education",
+        "Trade",
+        "Commerce",
+        "Energy",
+        "Treasury",
+        "State",
+        "Chief",
+        "Junior",
+        "Senior",
+        "Acting",
+        "Former",
+        "former",
+        "Then",
+        "Ex",
+        "Late",
+        "Actor",
+        "Actress",
+        "Singer",
+        "Rapper",
+        "Striker",
+        "Midfielder",
+        "Defender",
+        "Goalkeeper",
+        "Quarterback",
+        "Winger",
+        "Forward",
+        "Captain",
+        "Skipper",
+        "Star",
+        "Veteran",
+        "Rookie",
+        "Champion",
+        "Host",
+        "Anchor",
+        "Correspondent",
+        "Reporter",
+        "Editor",
+        "Author",
+        "Writer",
+        "Producer",
+        "Analyst",
+        "Economist",
+        "Scientist",
+        "Researcher",
+        "Dr",
+        "Chef",
+        "Designer",
+        "Player",
+        "Pitcher",
+        "Guard",
+        "Center",
+        "Centre",
+        "Rear",
+        "Admiral",
+        "Marshal",
+        "Field",
+        "Major",
+        "Brigadier",
+        "Lieutenant",
+        "Colonel",
+        "General",
+        "Sergeant",
+        "Private",
+        "Corporal",
+        "Representative",
+        "Congressman",
+        "Congresswoman",
+        "Delegate",
+        "Advisor",
+        "Adviser",
+        "Aide",
+        "Counsel",
+        "Minister-designate",
+    ]
 )
 # Titles that stay in the name when a single given name follows: "Prince Andrew", "Pope Francis".
-_REGNAL_TITLES = frozenset("King Queen Prince Princess Pope Emperor Empress Sheikh Crown".split())
+_REGNAL_TITLES = frozenset(
+    ["King", "Queen", "Prince", "Princess", "Pope", "Emperor", "Empress", "Sheikh", "Crown"]
+)
 # After "Secretary of" / "Minister of": the portfolio, still part of the role.
 _PORTFOLIOS = frozenset(
-    """State Defense Defence Health Commerce Energy Treasury Justice Staff Homeland Security Interior
-    External Foreign Home Affairs Finance Education Transportation Transport Labor Labour Agriculture
-    Housing Veterans Trade Industry Culture Information Broadcasting Railways Environment the""".split()
+    [
+        "State",
+        "Defense",
+        "Defence",
+        "Health",
+        "Commerce",
+        "Energy",
+        "Treasury",
+        "Justice",
+        "Staff",
+        "Homeland",
+        "Security",
+        "Interior",
+        "External",
+        "Foreign",
+        "Home",
+        "Affairs",
+        "Finance",
+        "Education",
+        "Transportation",
+        "Transport",
+        "Labor",
+        "Labour",
+        "Agriculture",
+        "Housing",
+        "Veterans",
+        "Trade",
+        "Industry",
+        "Culture",
+        "Information",
+        "Broadcasting",
+        "Railways",
+        "Environment",
+        "the",
+    ]
 )
 # Last word of an organisation name.
 _ORG_HEADS = frozenset(
-    """Council Ministry Department Dept Dept. Party Bank Inc Inc. Corp Corp. Corporation Co Co. Ltd
-    Ltd. LLC PLC plc AG SA GmbH NV University College School Academy Institute Agency Association
-    Commission Committee Court Company Group Foundation Fund Trust Society Federation League Union
-    Organisation Organization Authority Bureau Board Office Service Services Police Army Navy
-    Force Forces Guard Corps Assembly Parliament Senate Congress Cabinet Government Administration
-    Hospital Clinic Center Centre Network Studios Studio Motors Airlines Airways Air Railways Labs
-    Laboratory Laboratories Technologies Technology Systems Solutions Capital Partners Holdings
-    Securities Investments Ventures Industries Enterprises Media Press News Times Post Journal
-    Herald Tribune Gazette Telegraph Daily Weekly Magazine Club FC United Brothers Records Pictures
-    Entertainment Energy Oil Gas Pharmaceuticals Pharma Insurance Bancorp Exchange Alliance
-    Coalition Front Movement Brigade Brigades Church Mission Council's Commission's Reserve Team
-    Tribunal Directorate Inspectorate Secretariat Institution Observatory Museum Library Orchestra
-    Band Festival""".split()
+    [
+        "Council",
+        "Ministry",
+        "Department",
+        "Dept",
+        "Dept.",
+        "Party",
+        "Bank",
+        "Inc",
+        "Inc.",
+        "Corp",
+        "Corp.",
+        "Corporation",
+        "Co",
+        "Co.",
+        "Ltd",
+        "Ltd.",
+        "LLC",
+        "PLC",
+        "plc",
+        "AG",
+        "SA",
+        "GmbH",
+        "NV",
+        "University",
+        "College",
+        "School",
+        "Academy",
+        "Institute",
+        "Agency",
+        "Association",
+        "Commission",
+        "Committee",
+        "Court",
+        "Company",
+        "Group",
+        "Foundation",
+        "Fund",
+        "Trust",
+        "Society",
+        "Federation",
+        "League",
+        "Union",
+        "Organisation",
+        "Organization",
+        "Authority",
+        "Bureau",
+        "Board",
+        "Office",
+        "Service",
+        "Services",
+        "Police",
+        "Army",
+        "Navy",
+        "Force",
+        "Forces",
+        "Guard",
+        "Corps",
+        "Assembly",
+        "Parliament",
+        "Senate",
+        "Congress",
+        "Cabinet",
+        "Government",
+        "Administration",
+        "Hospital",
+        "Clinic",
+        "Center",
+        "Centre",
+        "Network",
+        "Studios",
+        "Studio",
+        "Motors",
+        "Airlines",
+        "Airways",
+        "Air",
+        "Railways",
+        "Labs",
+        "Laboratory",
+        "Laboratories",
+        "Technologies",
+        "Technology",
+        "Systems",
+        "Solutions",
+        "Capital",
+        "Partners",
+        "Holdings",
+        "Securities",
+        "Investments",
+        "Ventures",
+        "Industries",
+        "Enterprises",
+        "Media",
+        "Press",
+        "News",
+        "Times",
+        "Post",
+        "Journal",
+        "Herald",
+        "Tribune",
+        "Gazette",
+        "Telegraph",
+        "Daily",
+        "Weekly",
+        "Magazine",
+        "Club",
+        "FC",
+        "United",
+        "Brothers",
+        "Records",
+        "Pictures",
+        "Entertainment",
+        "Energy",
+        "Oil",
+        "Gas",
+        "Pharmaceuticals",
+        "Pharma",
+        "Insurance",
+        "Bancorp",
+        "Exchange",
+        "Alliance",
+        "Coalition",
+        "Front",
+        "Movement",
+        "Brigade",
+        "Brigades",
+        "Church",
+        "Mission",
+        "Council's",
+        "Commission's",
+        "Reserve",
+        "Team",
+        "Tribunal",
+        "Directorate",
+        "Inspectorate",
+        "Secretariat",
+        "Institution",
+        "Observatory",
+        "Museum",
+        "Library",
+        "Orchestra",
+        "Band",
+        "Festival",
+    ]
 )
 # First word of an organisation name ("University of Michigan", "Ministry of Defence").
 _ORG_LEADS = frozenset(
-    """University Bank Ministry Department Office Bureau Institute College School Academy Church
-    House Board Federation Association League Council Commission Committee Court Agency Order""".split()
+    [
+        "University",
+        "Bank",
+        "Ministry",
+        "Department",
+        "Office",
+        "Bureau",
+        "Institute",
+        "College",
+        "School",
+        "Academy",
+        "Church",
+        "House",
+        "Board",
+        "Federation",
+        "Association",
+        "League",
+        "Council",
+        "Commission",
+        "Committee",
+        "Court",
+        "Agency",
+        "Order",
+    ]
 )
 # Words that end or start a place name.
 _PLACE_HEADS = frozenset(
-    """Street St Avenue Ave Road Boulevard Square Bridge River Lake Mountains Mountain Mount Mt Hills
-    Valley Desert Island Islands Peninsula Coast Bay Gulf Sea Ocean Strait Canal County Province
-    Prefecture District Region Oblast Territory Territories State Republic Kingdom Emirates City
-    Town Village Heights Park Airport Harbour Harbor Falls Beach Canyon Plateau Basin Forest""".split()
+    [
+        "Street",
+        "St",
+        "Avenue",
+        "Ave",
+        "Road",
+        "Boulevard",
+        "Square",
+        "Bridge",
+        "River",
+        "Lake",
+        "Mountains",
+        "Mountain",
+        "Mount",
+        "Mt",
+        "Hills",
+        "Valley",
+        "Desert",
+        "Island",
+        "Islands",
+        "Peninsula",
+        "Coast",
+        "Bay",
+        "Gulf",
+        "Sea",
+        "Ocean",
+        "Strait",
+        "Canal",
+        "County",
+        "Province",
+        "Prefecture",
+        "District",
+        "Region",
+        "Oblast",
+        "Territory",
+        "Territories",
+        "State",
+        "Republic",
+        "Kingdom",
+        "Emirates",
+        "City",
+        "Town",
+        "Village",
+        "Heights",
+        "Park",
+        "Airport",
+        "Harbour",
+        "Harbor",
+        "Falls",
+        "Beach",
+        "Canyon",
+        "Plateau",
+        "Basin",
+        "Forest",
+    ]
 )
-_PLACE_LEADS = frozenset("Lake Mount Mt Gulf Port Cape Fort Isle Strait Bay Sea".split())
+_PLACE_LEADS = frozenset(
+    ["Lake", "Mount", "Mt", "Gulf", "Port", "Cape", "Fort", "Isle", "Strait", "Bay", "Sea"]
+)
 # Connectors allowed inside a name (lowercase); "and"/"&" only inside organisation names.
-_CONNECTORS = frozenset("of of-the de da di del della van von der den du la le bin ibn al el y".split())
+_CONNECTORS = frozenset(
+    [
+        "of",
+        "of-the",
+        "de",
+        "da",
+        "di",
+        "del",
+        "della",
+        "van",
+        "von",
+        "der",
+        "den",
+        "du",
+        "la",
+        "le",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "y",
+    ]
+)
 # Capitalised words that are never entities on their own.
 _NON_ENTITIES = frozenset(
-    """Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June
-    July August September October November December Jan Feb Mar Apr Jun Jul Aug Sep Sept Oct Nov Dec
-    I I'm I've I'd I'll OK Mr Mrs Ms Dr Photo Image Video Getty Images AFP/Getty Source Credit
-    Updated Read More Click Here Advertisement Share Tags Disclaimer Related Stories Epaper
-    Christmas Easter Ramadan Eid Diwali Thanksgiving Halloween Black God Internet Web Covid COVID
-    COVID-19 Coronavirus AM PM GMT EST PST IST UTC CEO CFO COO CTO TV GDP AI VR AR PC US-based
-    Sunday's Monday's""".split()
+    [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Jan",
+        "Feb",
+        "Mar",
+        "Apr",
+        "Jun",
+        "Jul",
+        "Aug",
+        "Sep",
+        "Sept",
+        "Oct",
+        "Nov",
+        "Dec",
+        "I",
+        "I'm",
+        "I've",
+        "I'd",
+        "I'll",
+        "OK",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "Photo",
+        "Image",
+        "Video",
+        "Getty",
+        "Images",
+        "AFP/Getty",
+        "Source",
+        "Credit",
+        "Updated",
+        "Read",
+        "More",
+        "Click",
+        "Here",
+        "Advertisement",
+        "Share",
+        "Tags",
+        "Disclaimer",
+        "Related",
+        "Stories",
+        "Epaper",
+        "Christmas",
+        "Easter",
+        "Ramadan",
+        "Eid",
+        "Diwali",
+        "Thanksgiving",
+        "Halloween",
+        "Black",
+        "God",
+        "Internet",
+        "Web",
+        "Covid",
+        "COVID",
+        "COVID-19",
+        "Coronavirus",
+        "AM",
+        "PM",
+        "GMT",
+        "EST",
+        "PST",
+        "IST",
+        "UTC",
+        "CEO",
+        "CFO",
+        "COO",
+        "CTO",
+        "TV",
+        "GDP",
+        "AI",
+        "VR",
+        "AR",
+        "PC",
+        "US-based",
+        "Sunday's",
+        "Monday's",
+    ]
 )
 # Acronyms that are not organisations.
 _NON_ORG_ACRONYMS = frozenset(
-    """CEO CFO COO CTO CMO TV GDP AI VR AR PC AM PM GMT EST PST IST UTC OK USB LED LCD GPS SUV SUVs EV
-    EVs DNA RNA HIV AIDS PhD MBA MP MLA ID IDs PDF FAQ Q&A NFL NBA MLB NHL UFC MVP RBI VIP CCTV LOL
-    USD EUR GBP INR IPO ETF ESG API IT HR PR SMS URL HTML HTTP HD UHD OLED CPU GPU RAM SSD DIY FM
-    KM MPH KPH CO2 NYAG""".split()
+    [
+        "CEO",
+        "CFO",
+        "COO",
+        "CTO",
+        "CMO",
+        "TV",
+        "GDP",
+        "AI",
+        "VR",
+        "AR",
+        "PC",
+        "AM",
+        "PM",
+        "GMT",
+        "EST",
+        "PST",
+        "IST",
+        "UTC",
+        "OK",
+        "USB",
+        "LED",
+        "LCD",
+        "GPS",
+        "SUV",
+        "SUVs",
+        "EV",
+        "EVs",
+        "DNA",
+        "RNA",
+        "HIV",
+        "AIDS",
+        "PhD",
+        "MBA",
+        "MP",
+        "MLA",
+        "ID",
+        "IDs",
+        "PDF",
+        "FAQ",
+        "Q&A",
+        "NFL",
+        "NBA",
+        "MLB",
+        "NHL",
+        "UFC",
+        "MVP",
+        "RBI",
+        "VIP",
+        "CCTV",
+        "LOL",
+        "USD",
+        "EUR",
+        "GBP",
+        "INR",
+        "IPO",
+        "ETF",
+        "ESG",
+        "API",
+        "IT",
+        "HR",
+        "PR",
+        "SMS",
+        "URL",
+        "HTML",
+        "HTTP",
+        "HD",
+        "UHD",
+        "OLED",
+        "CPU",
+        "GPU",
+        "RAM",
+        "SSD",
+        "DIY",
+        "FM",
+        "KM",
+        "MPH",
+        "KPH",
+        "CO2",
+        "NYAG",
+    ]
 )
 _SENTENCE_END = frozenset('.!?:;"“”\n')
 
@@ -160,8 +767,45 @@ _JOIN = r"(?: (?:of the|of|de|da|di|del|della|van|von|der|den|du|la|le|bin|ibn|a
 _CANDIDATE_RE = re.compile(rf"(?<![\w@#/])@?{_TOKEN}(?:{_JOIN}{_TOKEN})*")
 _TOKEN_RE = re.compile(rf"{_TOKEN}|[a-z&]+(?: the)?")
 _ABBREVIATIONS = frozenset(
-    """Mr. Mrs. Ms. Dr. Prof. St. Gov. Sen. Rep. Gen. Col. Lt. Capt. Sgt. Maj. Adm. Cmdr. Rev. Fr.
-    Inc. Co. Corp. Ltd. Jr. Sr. Mt. Ft. Ave. Dept. No. Nos. vs. U.S. U.K. U.N. U.S.A. D.C.""".split()
+    [
+        "Mr.",
+        "Mrs.",
+        "Ms.",
+        "Dr.",
+        "Prof.",
+        "St.",
+        "Gov.",
+        "Sen.",
+        "Rep.",
+        "Gen.",
+        "Col.",
+        "Lt.",
+        "Capt.",
+        "Sgt.",
+        "Maj.",
+        "Adm.",
+        "Cmdr.",
+        "Rev.",
+        "Fr.",
+        "Inc.",
+        "Co.",
+        "Corp.",
+        "Ltd.",
+        "Jr.",
+        "Sr.",
+        "Mt.",
+        "Ft.",
+        "Ave.",
+        "Dept.",
+        "No.",
+        "Nos.",
+        "vs.",
+        "U.S.",
+        "U.K.",
+        "U.N.",
+        "U.S.A.",
+        "D.C.",
+    ]
 )
 
 
@@ -184,7 +828,11 @@ def _tokens(text: str, start: int, end: int) -> list[_Tok]:
 
 
 def _is_initials(word: str) -> bool:
-    return len(word) >= 2 and word.endswith(".") and all(part and len(part) == 1 for part in word[:-1].split("."))
+    return (
+        len(word) >= 2
+        and word.endswith(".")
+        and all(part and len(part) == 1 for part in word[:-1].split("."))
+    )
 
 
 def _is_capital(tok: _Tok) -> bool:
@@ -198,7 +846,11 @@ def _is_capital(tok: _Tok) -> bool:
 
 def _is_acronym(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
-    return 2 <= len(letters) <= 7 and all(c.isupper() for c in letters) and word.replace(".", "").replace("&", "").isalnum()
+    return (
+        2 <= len(letters) <= 7
+        and all(c.isupper() for c in letters)
+        and word.replace(".", "").replace("&", "").isalnum()
+    )
 
 
 def _strip_possessive(tok: _Tok) -> tuple[_Tok, bool]:
@@ -247,10 +899,13 @@ def _split_candidate(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
         if had_possessive:
             pieces.append([])
     out: list[_Cand] = []
-    for k, piece in enumerate(pieces):
+    for k, raw_piece in enumerate(pieces):
+        piece = raw_piece
         if k < len(pieces) - 1:
             # A possessor ending in a generic noun: "Luhansk People's Republic" names Luhansk.
-            while len(piece) > 1 and piece[-1].text.lower() in lex.common and piece[-1].text not in _ORG_HEADS:
+            while (
+                len(piece) > 1 and piece[-1].text.lower() in lex.common and piece[-1].text not in _ORG_HEADS
+            ):
                 head = " ".join(t.text for t in piece[:-1])
                 if head not in lex.places and head not in lex.orgs and piece[-2].text not in lex.places:
                     break
@@ -305,10 +960,14 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
         rest = n - i - 1
         if rest >= 1 and _known_prefix(toks, i, lex) > 0 and _known_prefix(toks, i, lex) == n - i:
             break  # the whole remainder is a known name: "Islamic State", "Middle East"
-        if ((initial and i == 0) or word in _FUNCTION_WORDS) and word.lower() in lex.common and rest >= 1 and word not in lex.first_names:
-            if not _known_prefix(toks, i, lex):
-                i += 1
-                continue
+        if (
+            ((initial and i == 0) or word in _FUNCTION_WORDS)
+            and word.lower() in lex.common
+            and rest >= 1
+            and word not in lex.first_names
+        ) and not _known_prefix(toks, i, lex):
+            i += 1
+            continue
         if word in lex.demonyms and rest >= 1 and toks[-1].text not in _ORG_HEADS:
             i += 1
             continue
@@ -324,7 +983,11 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
         if word in _REGNAL_TITLES and rest == 1 and toks[i + 1].text in lex.first_names:
             regnal = True
             break
-        if (word in _PERSON_TITLES or word in _REGNAL_TITLES) and rest >= 1 and toks[-1].text not in _ORG_HEADS:
+        if (
+            (word in _PERSON_TITLES or word in _REGNAL_TITLES)
+            and rest >= 1
+            and toks[-1].text not in _ORG_HEADS
+        ):
             titled = True
             i += 1
             # "Secretary of State", "Minister of External Affairs"
@@ -343,15 +1006,51 @@ def _split_piece(text: str, toks: list[_Tok], lex: _Lexicon) -> list[_Cand]:
     for j, tok in enumerate(body):
         if tok.text in ("of", "of the") and 0 < j < len(body) - 1:
             head = body[j - 1].text
-            if head not in _ORG_HEADS and head not in _ORG_LEADS and head not in _PLACE_HEADS and head not in _PLACE_LEADS:
-                if body[0].text not in _ORG_LEADS and " ".join(t.text for t in body) not in lex.places:
-                    return [*cands, _Cand(body[:j], titled, regnal, initial and i == 0), *_split_piece(text, body[j + 1 :], lex)]
+            if (
+                (
+                    head not in _ORG_HEADS
+                    and head not in _ORG_LEADS
+                    and head not in _PLACE_HEADS
+                    and head not in _PLACE_LEADS
+                )
+                and body[0].text not in _ORG_LEADS
+                and " ".join(t.text for t in body) not in lex.places
+            ):
+                return [
+                    *cands,
+                    _Cand(body[:j], titled, regnal, initial and i == 0),
+                    *_split_piece(text, body[j + 1 :], lex),
+                ]
     cands.append(_Cand(body, titled, regnal, initial and i == 0))
     return cands
 
 
 # Words that start a capitalised run without being part of a name, wherever the run is.
-_FUNCTION_WORDS = frozenset("The A An This That These Those From In On At For With By And But Or If When While As".split())
+_FUNCTION_WORDS = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "From",
+        "In",
+        "On",
+        "At",
+        "For",
+        "With",
+        "By",
+        "And",
+        "But",
+        "Or",
+        "If",
+        "When",
+        "While",
+        "As",
+    ]
+)
 
 
 def _known_prefix(toks: list[_Tok], i: int, lex: _Lexicon, places_only: bool = False) -> int:
@@ -368,9 +1067,42 @@ def _known_prefix(toks: list[_Tok], i: int, lex: _Lexicon, places_only: bool = F
 
 # Last words of events, awards, laws and competitions: such names are none of the three types.
 _NON_ENTITY_HEADS = frozenset(
-    """Cup Finals Final Awards Award Prize Festival Show Games Olympics Championship Championships
-    Series Open Trophy Day Week Act Bill Law Agreement Agreements Treaty Accord Accords War Conference
-    Summit Expo Fair Marathon Tour Grand Prix""".split()
+    [
+        "Cup",
+        "Finals",
+        "Final",
+        "Awards",
+        "Award",
+        "Prize",
+        "Festival",
+        "Show",
+        "Games",
+        "Olympics",
+        "Championship",
+        "Championships",
+        "Series",
+        "Open",
+        "Trophy",
+        "Day",
+        "Week",
+        "Act",
+        "Bill",
+        "Law",
+        "Agreement",
+        "Agreements",
+        "Treaty",
+        "Accord",
+        "Accords",
+        "War",
+        "Conference",
+        "Summit",
+        "Expo",
+        "Fair",
+        "Marathon",
+        "Tour",
+        "Grand",
+        "Prix",
+    ]
 )
 
 
@@ -420,66 +1152,81 @@ def _name_like(word: str, lex: _Lexicon) -> bool:
     return word.lower() not in lex.common and not _is_acronym(word)
 
 
+_Analysed = tuple[tuple[int, int, str, bool, "EntityType | None"], ...]
+
+
+@lru_cache(maxsize=65_536)
+def _analyse(match: str, initial: bool) -> _Analysed:
+    """Candidates of one capitalised run, typed without document context, offsets relative to it.
+
+    Depends only on the run and whether it starts a sentence, so results are cached: the same
+    runs ("President Donald Trump", "Reuters") recur across a news stream.
+    """
+    lex = _lexicon()
+    local = ("\n " if initial else "a ") + match
+    cands: list[_Cand] = []
+    toks = _tokens(local, 2, len(local))
+    # a period inside a match ends a sentence: cut there ("Ukraine. Meanwhile")
+    run: list[_Tok] = []
+    for tok in toks:
+        run.append(tok)
+        if local[tok.end : tok.end + 1] == "." and tok.text[-1:] != ".":
+            cands.extend(_split_candidate(local, run, lex))
+            run = []
+    if run:
+        cands.extend(_split_candidate(local, run, lex))
+    out = []
+    for c in cands:
+        start = c.toks[0].start + (1 if c.toks[0].text.startswith("@") else 0) - 2
+        out.append((start, c.toks[-1].end - 2, c.name.lstrip("@"), c.titled, _classify(c, lex, local)))
+    return tuple(out)
+
+
 def find_entities(text: str) -> list[Span]:
     """Every person, organisation and place mention in `text`, as spans sorted by offset."""
     lex = _lexicon()
-    cands: list[_Cand] = []
+    # [start, end, name, titled, type]
+    typed: list[tuple[int, int, str, bool, EntityType | None]] = []
     for m in _CANDIDATE_RE.finditer(text):
-        toks = _tokens(text, m.start(), m.end())
-        # a period inside a match ends a sentence: cut there ("Ukraine. Meanwhile")
-        run: list[_Tok] = []
-        for tok in toks:
-            run.append(tok)
-            if text[tok.end : tok.end + 1] == "." and tok.text[-1:] != ".":
-                cands.extend(_split_candidate(text, run, lex))
-                run = []
-        if run:
-            cands.extend(_split_candidate(text, run, lex))
-
-    typed: list[tuple[_Cand, EntityType | None]] = [(c, _classify(c, lex, text)) for c in cands]
+        base = m.start()
+        for rel_start, rel_end, name, titled, etype in _analyse(m.group(), _sentence_initial(text, base)):
+            typed.append((base + rel_start, base + rel_end, name, titled, etype))
     # In-document coreference: a word of a typed multi-word name types its short mentions
     # ("Lavrov" after "Sergey Lavrov", "Disney" after "Walt Disney Co.").
     alias: dict[str, EntityType] = {}
-    for c, t in typed:
+    for _, _, name, titled, t in typed:
         if t is None:
             continue
-        words = c.name.lstrip("@").split(" ")
-        if t == "person" and (len(words) > 1 or c.titled):
+        words = name.split(" ")
+        if t == "person" and (len(words) > 1 or titled):
             alias.setdefault(words[-1], t)
             alias.setdefault(words[0], t)
         elif t == "organisation" and len(words) > 1 and words[-1] in _ORG_HEADS:
             alias.setdefault(" ".join(words[:-1]), t)
-    for idx, (c, t) in enumerate(typed):
-        name = c.name.lstrip("@")
+    for idx, (s, e, name, titled, t) in enumerate(typed):
         if t == "place" and alias.get(name) == "person" and " " not in name:
-            typed[idx] = (c, "person")  # "Austin" after "Lloyd Austin" is the person
+            typed[idx] = (s, e, name, titled, "person")  # "Austin" after "Lloyd Austin" is the person
             continue
         if t is not None:
             continue
         if name in alias:
-            typed[idx] = (c, alias[name])
+            typed[idx] = (s, e, name, titled, alias[name])
             continue
         words = name.split(" ")
-        if name in _NON_ENTITIES or name in lex.demonyms:
+        if name in _NON_ENTITIES or name in lex.demonyms or words[-1] in _NON_ENTITY_HEADS:
             continue
         # an unknown run of 2-3 name-like words is most often a person in news text
         if 2 <= len(words) <= 3 and all(_name_like(w, lex) for w in words):
-            typed[idx] = (c, "person")
+            typed[idx] = (s, e, name, titled, "person")
             for w in (words[0], words[-1]):
                 alias.setdefault(w, "person")
     # second chance for single words typed by aliases added above
-    for idx, (c, t) in enumerate(typed):
-        if t is None and c.name.lstrip("@") in alias:
-            typed[idx] = (c, alias[c.name.lstrip("@")])
+    for idx, (s, e, name, titled, t) in enumerate(typed):
+        if t is None and name in alias:
+            typed[idx] = (s, e, name, titled, alias[name])
 
-    spans: list[Span] = []
-    for c, t in typed:
-        if t is None:
-            continue
-        start = c.toks[0].start + (1 if c.toks[0].text.startswith("@") else 0)
-        end = c.toks[-1].end
-        spans.append(Span(start, end, t, text[start:end]))
-    spans.sort(key=lambda s: (s.start, s.end))
+    spans = [Span(s, e, t, text[s:e]) for s, e, _, _, t in typed if t is not None]
+    spans.sort(key=lambda sp: (sp.start, sp.end))
     return spans
 
 

@@ -27,8 +27,8 @@ def split_tags(raw: str, body_text: str = "") -> list[str]:
     """
     out: list[str] = []
     body_lower = body_text.lower()
-    for part in _SEPARATORS_RE.split(raw):
-        part = " ".join(part.split()).lstrip("#")
+    for raw_part in _SEPARATORS_RE.split(raw):
+        part = " ".join(raw_part.split()).lstrip("#")
         if not part:
             continue
         pieces = _GLUED_RE.split(part)
@@ -37,7 +37,8 @@ def split_tags(raw: str, body_text: str = "") -> list[str]:
             # keep "WeWork" whole if the story writes it that way
             last_word = merged[-1].rsplit(" ", 1)[-1]
             first_word = piece.split(" ", 1)[0]
-            if body_lower and _has_phrase(body_lower, (last_word + first_word).lower()):
+            joined = (last_word + first_word).lower()
+            if joined in body_lower and _has_phrase(body_lower, joined):
                 merged[-1] += piece
             else:
                 merged.append(piece)
@@ -65,13 +66,15 @@ def clean_tags(
     kept: list[str] = []
     rejected: list[str] = []
     seen: set[str] = set()
+    # collapse whitespace once so a plain substring test can rule most tags out before a regex
+    flat_lower = " ".join(body_text.split()).lower()
     for raw in raw_tags:
         for tag in split_tags(raw, body_text):
             key = tag.lower()
             if key in seen:
                 continue
             seen.add(key)
-            match = _phrase_re(tag).search(body_text)
+            match = _phrase_re(tag).search(body_text) if key in flat_lower else None
             if match is not None:
                 kept.append(" ".join(match.group().split()))
             elif key in names:

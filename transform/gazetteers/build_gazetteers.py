@@ -88,7 +88,11 @@ def main() -> None:
     # kept out so that "China" or "Will" at a sentence start are still looked up as names.
     lowered_places = {p.lower() for p in places}
     lowered_first = {f.lower() for f in first_set}
-    common_words = sorted(w for w in top_n_list("en", 8_000) if w.isalpha() and w not in lowered_places and w not in lowered_first)
+    common_words = sorted(
+        w
+        for w in top_n_list("en", 8_000)
+        if w.isalpha() and w not in lowered_places and w not in lowered_first
+    )
     (HERE / "common_words.txt").write_text("\n".join(common_words) + "\n")
     print(len(places), "places,", len(first_set), "first names,", len(common_words), "common words")
 

@@ -42,7 +42,10 @@ def test_seed_feed_categories_give_the_same_result(seed: dict[str, object]) -> N
 
 def test_delimited_strings_split_and_story_casing_kept() -> None:
     body = "The European Central Bank met in Frankfurt; Christine Lagarde spoke."
-    for raw in ("european central bank, Frankfurt; christine lagarde", "european central bank|Frankfurt|christine lagarde"):
+    for raw in (
+        "european central bank, Frankfurt; christine lagarde",
+        "european central bank|Frankfurt|christine lagarde",
+    ):
         kept, rejected = clean_tags([raw], body)
         assert kept == ["European Central Bank", "Frankfurt", "Christine Lagarde"]
         assert rejected == []
