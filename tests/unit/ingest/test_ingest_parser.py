@@ -6,7 +6,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import FEEDS, shared_feeds
+from ingest_support import FEEDS, shared_feeds
 
 from ingest.parser import REJECT_EMPTY, ParseError, parse_feed
 from wiredesk import ids, records

@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import FEEDS, FeedServer, Reply
+from ingest_support import FEEDS, FeedServer, Reply
 
 from ingest.fetcher import Fetcher
-from ingest.poller import poll_all_once, poll_feed
+from ingest.poller import FeedPollResult, poll_all_once, poll_feed
 from ingest.registry import Feed, Registry
 from ingest.state import IngestState
 from wiredesk.http import HttpClient
@@ -31,13 +32,13 @@ def _fetcher(**http: object) -> Fetcher:
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> IngestState:
+def state(tmp_path: Path) -> Iterator[IngestState]:
     ledger = IngestState(tmp_path / "ingest.sqlite")
-    yield ledger  # type: ignore[misc]
+    yield ledger
     ledger.close()
 
 
-def _poll(feed: Feed, fetcher: Fetcher, state: IngestState, now: datetime = T0):  # type: ignore[no-untyped-def]
+def _poll(feed: Feed, fetcher: Fetcher, state: IngestState, now: datetime = T0) -> FeedPollResult:
     return poll_feed(feed, fetcher, state, now, settings=SETTINGS, rng=random.Random(1))
 
 
