@@ -187,3 +187,9 @@ def test_real_feeds_every_item_normalised_with_utc_dates() -> None:
             assert "Ã" not in item.title, entry["file"]
         if entry.get("feed_title"):
             assert parsed.meta.title == entry["feed_title"]
+
+
+def test_utf8_bytes_declared_latin1_come_out_as_correct_text() -> None:
+    parsed = _parse("mislabelled-utf8.rss.xml")
+    assert parsed.meta.title == "Café Zeitung"
+    assert parsed.items[0].title == "Grüße aus München – été"
