@@ -86,14 +86,6 @@ def parse_feed(
         )
     except Exception as exc:  # feedparser is meant to never raise; if it does, it is a bad feed
         raise ParseError(f"feed parser failed: {type(exc).__name__}: {exc}") from exc
-    if _utf8_mislabelled(data, str(parsed.get("encoding") or "")):
-        # Declared (or served as) Latin-1/cp1252 but the bytes are valid UTF-8 with non-ASCII
-        # text: the declaration is wrong, and trusting it would turn "é" into "Ã©". An HTTP
-        # charset overrides the XML declaration in feedparser, so say UTF-8 there and re-parse.
-        response_headers["content-type"] = "application/xml; charset=utf-8"
-        parsed = feedparser.parse(
-            data, sanitize_html=False, resolve_relative_uris=False, response_headers=response_headers
-        )
     entries = parsed.get("entries") or []
     version = parsed.get("version") or ""
     bozo = str(parsed.get("bozo_exception", "")) if parsed.get("bozo") else ""
@@ -321,19 +313,6 @@ _HTML_START = re.compile(rb"^(?:\s|<!--.*?-->|<\?xml[^>]*>)*<(?:!doctype\s+html|
 
 def _looks_like_html(data: bytes) -> bool:
     return _HTML_START.match(data[:2048].lstrip(b"\xef\xbb\xbf")) is not None
-
-
-_LEGACY_SINGLE_BYTE = frozenset({"iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252", "iso-8859-15"})
-
-
-def _utf8_mislabelled(data: bytes, encoding: str) -> bool:
-    if encoding.lower() not in _LEGACY_SINGLE_BYTE or data.isascii():
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def _looks_like_json(data: bytes) -> bool:

@@ -190,6 +190,7 @@ def test_real_feeds_every_item_normalised_with_utc_dates() -> None:
 
 
 def test_utf8_bytes_declared_latin1_come_out_as_correct_text() -> None:
+    # feedparser already gets this one right; kept so a dependency change that breaks it shows.
     parsed = _parse("mislabelled-utf8.rss.xml")
     assert parsed.meta.title == "Café Zeitung"
     assert parsed.items[0].title == "Grüße aus München – été"
