@@ -17,8 +17,9 @@ from typing import Any
 from transform.pipeline import TRANSFORM_VERSION, SkipItem, derive_article, needs_full_text
 from transform.stories import StoryIndex, open_story_index
 from wiredesk import bus, records
+from wiredesk.encoding import decode_html
 from wiredesk.errors import WiredeskError
-from wiredesk.http import HttpClient
+from wiredesk.http import HttpClient, HttpError
 from wiredesk.metrics import QUALITY_SIGNALS, Metrics
 from wiredesk.records import Article, RawItem, RecordError
 from wiredesk.settings import Settings
@@ -155,14 +156,18 @@ class TransformStage:
         started = time.perf_counter()
         try:
             response = self._http.get(raw.link, accept="text/html,application/xhtml+xml")
-        except WiredeskError as exc:
+        except HttpError as exc:
+            # The teaser is still a usable article (flagged teaser_only); a page that cannot be
+            # fetched must not turn a good item into a dead letter.
             log.warning(
-                "full-text fetch failed: %s", exc, extra={"feed_id": raw.feed_id, "item_id": raw.item_id}
+                "full-text fetch failed, keeping the teaser: %s",
+                exc,
+                extra={"feed_id": raw.feed_id, "item_id": raw.item_id},
             )
             return None
         finally:
             self.metrics.transform_step_seconds.labels("fetch_page").observe(time.perf_counter() - started)
-        return response.text() if hasattr(response, "text") else response.body.decode("utf-8", "replace")
+        return decode_html(response.body, response.content_type)
 
     def _dead_letter(
         self, message: bus.Message, error: BaseException
