@@ -197,6 +197,7 @@ class _PostgresSink:
 
     table: str
     columns: list[tuple[str, str]]
+    compressed_columns: tuple[str, ...]
 
     def __init__(self, dsn: str, *, schema: str = "public", name: str) -> None:
         self._dsn = dsn
@@ -217,6 +218,7 @@ class _PostgresSink:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
                 self._create_schema(conn)
+                self._prefer_lz4(conn)
         except psycopg.Error as exc:
             raise self._translate(exc, "cannot create the schema") from exc
         self._opened = True
@@ -237,6 +239,25 @@ class _PostgresSink:
 
     def _create_schema(self, conn: psycopg.Connection[Any]) -> None:
         raise NotImplementedError
+
+    def _prefer_lz4(self, conn: psycopg.Connection[Any]) -> None:
+        """Compress the large columns with lz4 where the server supports it (PostgreSQL 14+).
+
+        The default, pglz, dominated the write cost of 5 KB documents: lz4 raised plain inserts
+        from about 2,300 to 3,000 rows/s here. It only affects values written afterwards.
+        """
+        table = sql.Identifier(self.schema, self.table)
+        for column in self.compressed_columns:
+            try:
+                with conn.transaction():  # a savepoint: older servers refuse, and that is fine
+                    conn.execute(
+                        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET COMPRESSION lz4").format(
+                            table, sql.Identifier(column)
+                        )
+                    )
+            except psycopg.Error as exc:
+                log.info("lz4 compression unavailable, keeping the default", extra={"error": str(exc)})
+                return
 
     # --- writing --------------------------------------------------------------------------------
 
@@ -330,6 +351,7 @@ class PostgresStorageSink(_PostgresSink):
 
     table = "wd_articles"
     columns = _STORAGE_COLUMNS
+    compressed_columns = ("doc",)
 
     def __init__(self, dsn: str, *, schema: str = "public", name: str = "postgres") -> None:
         super().__init__(dsn, schema=schema, name=name)
@@ -382,6 +404,7 @@ class PostgresSearchSink(_PostgresSink):
 
     table = "wd_article_search"
     columns = _SEARCH_COLUMNS
+    compressed_columns = ("body", "tsv")
 
     def __init__(self, dsn: str, *, schema: str = "public", name: str = "postgres-search") -> None:
         super().__init__(dsn, schema=schema, name=name)
@@ -449,12 +472,18 @@ class PostgresSearchSink(_PostgresSink):
         query = query.replace("\x00", "")
         try:
             conn = self._connection()
-            hits = self._search(conn, query, limit, any_term=False)
-            # As in the SQLite index: every term first, then any term if that found nothing;
-            # not when the user excluded a term, as "any term or not-X" matches nearly all.
-            if hits or _NEGATION.search(query):
-                return hits
-            return self._search(conn, query, limit, any_term=True)
+            with conn.transaction():
+                # The planner does not count the cost of de-TOASTing every 5 KB tsvector, so on
+                # small and mid-sized tables it picks a sequential scan that is ~100x slower than
+                # the GIN index (80 ms against 0.5 ms at 5,000 articles, bench/bench_sinks.py).
+                # A query that matches most rows costs the same either way.
+                conn.execute("SET LOCAL enable_seqscan = off")
+                hits = self._search(conn, query, limit, any_term=False)
+                # As in the SQLite index: every term first, then any term if that found nothing;
+                # not when the user excluded a term, as "any term or not-X" matches nearly all.
+                if hits or _NEGATION.search(query):
+                    return hits
+                return self._search(conn, query, limit, any_term=True)
         except psycopg.Error as exc:
             raise self._translate(exc, "search failed") from exc
 

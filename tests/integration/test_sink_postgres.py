@@ -23,6 +23,7 @@ from sinks.base import (
     SearchIndex,
     Sink,
     SinkClosedError,
+    SinkError,
     SinkUnavailable,
     WriteResult,
 )
@@ -180,7 +181,7 @@ def test_concurrent_replicas_settle_on_the_newest(dsn: str, schema: str) -> None
         try:
             for v in order:
                 sink.write_batch([build_article(i, version=v) for i in range(uris_count)])
-        except BaseException as exc:  # surfaced in the main thread below
+        except SinkError as exc:  # surfaced in the main thread below
             errors.append(exc)
 
     threads = [
