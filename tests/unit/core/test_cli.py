@@ -1,0 +1,102 @@
+"""The command line: help texts, settings commands, and the offline clean/entities commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED
+from wiredesk import cli
+
+EXPECTED = json.loads((SEED / "expected.json").read_text())
+SUBCOMMANDS = [
+    "run",
+    "ingest",
+    "transform",
+    "sink",
+    "feeds",
+    "search",
+    "topics",
+    "config",
+    "clean",
+    "entities",
+    "dlq",
+    "replay",
+]
+
+
+@pytest.mark.parametrize("command", [[], *[[c] for c in SUBCOMMANDS], ["dlq", "redrive"]])
+def test_every_command_explains_itself(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main([*command, "--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert "usage: wiredesk" in out
+    assert len(out.splitlines()) > 3
+
+
+def test_config_print_redacts_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WIREDESK_SINK_POSTGRES_DSN", "postgresql://u:topsecret@db/x")
+    assert cli.main(["config", "--print"]) == 0
+    out = capsys.readouterr().out
+    assert "topsecret" not in out
+    assert "raw_topic: wiredesk.items.raw" in out
+
+
+def test_bad_settings_fail_at_start_listing_every_problem(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("WIREDESK_KAFKA_RAW_PARTITIONS", "0")
+    monkeypatch.setenv("WIREDESK_NO_SUCH_THING", "1")
+    assert cli.main(["config", "--check"]) == 78
+    err = capsys.readouterr().err
+    assert "kafka.raw_partitions" in err
+    assert "WIREDESK_NO_SUCH_THING" in err
+
+
+def test_services_refuse_to_start_without_kafka(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("WIREDESK_KAFKA_BOOTSTRAP", raising=False)
+    assert cli.main(["transform"]) == 78
+    assert "WIREDESK_KAFKA_BOOTSTRAP" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("as_", "name"), [("html", "agency-article-page.html"), ("text", "agency-article-page.txt")]
+)
+def test_clean_prints_the_seed_article(as_: str, name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["clean", "--as", as_, str(SEED / name)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    article = json.loads(lines[0])
+    assert article["body_text"].split("\n\n") == EXPECTED["body_paragraphs"]
+    assert article["wiredesk"]["agency"] == "ANI"
+
+
+def test_clean_feed_and_bad_file_keep_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "absent.xml"
+    code = cli.main(["clean", "--as", "feed", str(SEED / "agency-feed.rss.xml"), str(missing)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 1
+    assert len(lines) == 2
+    assert lines[0]["body_text"].split("\n\n") == EXPECTED["body_paragraphs"]
+    assert lines[1]["file"] == str(missing)
+    assert "error" in lines[1]
+
+
+def test_entities_offsets_index_the_file_text(capsys: pytest.CaptureFixture[str]) -> None:
+    path = SEED / "agency-article-page.txt"
+    assert cli.main(["entities", "--as", "text", str(path)]) == 0
+    spans = json.loads(capsys.readouterr().out)
+    text = path.read_text()
+    assert spans
+    for span in spans:
+        assert text[span["start"] : span["end"]] == span["text"]
+        assert span["type"] in {"person", "organisation", "place"}
