@@ -32,7 +32,7 @@ from wiredesk.records import Article, RecordError, loads
 log = logging.getLogger(__name__)
 
 # bm25 column weights: a match in the headline counts ten times one in the body. Column order
-# follows the FTS table: (uri UNINDEXED, headline, body).
+# follows the FTS table: (headline, body, indexed_key UNINDEXED).
 _HEADLINE_WEIGHT = 10.0
 _BODY_WEIGHT = 1.0
 _SNIPPET_TOKENS = 24
@@ -67,11 +67,14 @@ CREATE TABLE IF NOT EXISTS processed_items (
 ) WITHOUT ROWID;
 """
 # The FTS row's rowid is the article row's rowid, which an upsert keeps: updating an article
-# is "delete that rowid, insert it again" in the index. remove_diacritics 2 folds accents
-# everywhere ("São" = "sao"); porter stems English on top of unicode61 word splitting.
+# is "delete that rowid, insert it again" in the index. `indexed_key` records which derivation
+# the FTS row holds, so a search-enabled sink also indexes rows that a storage-only sink on the
+# same file stored first (`wiredesk sink --only storage` beside `--only search`).
+# remove_diacritics 2 folds accents everywhere ("São" = "sao"); porter stems English on top
+# of unicode61 word splitting.
 _FTS_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
-    headline, body,
+    headline, body, indexed_key UNINDEXED,
     tokenize = 'porter unicode61 remove_diacritics 2'
 );
 """
@@ -187,17 +190,19 @@ class SqliteSink:
         inserted = updated = 0
         now = _utc_now()
         with self._lock, self._transaction() as conn:
-            stored = self._stored_keys(conn, [r.uri for r in rows])
+            stored = self._stored(conn, [r.uri for r in rows])
             for row in rows:
                 current = stored.get(row.uri)
-                if current is not None and row.key <= current:
-                    if row.key == current:
+                if current is not None and row.key <= current[1]:
+                    if row.key == current[1]:
                         unchanged += 1
                     else:
                         stale += 1
+                    if self.fts:
+                        _sync_fts(conn, current[0], current[1], None)
                     continue
-                rowid = conn.execute(_UPSERT, _values(row, now)).fetchone()
-                if rowid is None:  # the SQL guard refused: only if the read above was wrong
+                found = conn.execute(_UPSERT, _values(row, now)).fetchone()
+                if found is None:  # the SQL guard refused: only if the read above was wrong
                     stale += 1
                     continue
                 if current is None:
@@ -205,12 +210,7 @@ class SqliteSink:
                 else:
                     updated += 1
                 if self.fts:
-                    if current is not None:
-                        conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid[0],))
-                    conn.execute(
-                        "INSERT INTO articles_fts (rowid, headline, body) VALUES (?, ?, ?)",
-                        (rowid[0], row.headline, row.search_text),
-                    )
+                    _sync_fts(conn, found[0], row.key, row)
             conn.executemany(
                 "INSERT OR IGNORE INTO processed_items (item_id, item_version) VALUES (?, ?)",
                 {(a.wiredesk.item_id, a.wiredesk.item_version) for a in articles},
@@ -218,16 +218,17 @@ class SqliteSink:
         return WriteResult(inserted, updated, unchanged, stale)
 
     @staticmethod
-    def _stored_keys(conn: sqlite3.Connection, uris: list[str]) -> dict[str, tuple[int, str]]:
-        found: dict[str, tuple[int, str]] = {}
+    def _stored(conn: sqlite3.Connection, uris: list[str]) -> dict[str, tuple[int, tuple[int, str]]]:
+        """uri -> (rowid, (version, transform_key)) of the stored rows among `uris`."""
+        found: dict[str, tuple[int, tuple[int, str]]] = {}
         # Chunks stay well under SQLite's bound-parameter limit (32,766 since 3.32).
         for start in range(0, len(uris), 500):
             chunk = uris[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for uri, version, key in conn.execute(
-                f"SELECT uri, version, transform_key FROM articles WHERE uri IN ({marks})", chunk
+            for uri, rowid, version, key in conn.execute(
+                f"SELECT uri, rowid, version, transform_key FROM articles WHERE uri IN ({marks})", chunk
             ):
-                found[uri] = (version, key)
+                found[uri] = (rowid, (version, key))
         return found
 
     @contextmanager
@@ -332,16 +333,38 @@ def _ensure_fts(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(_FTS_SCHEMA)
-        for rowid, doc in conn.execute("SELECT rowid, doc FROM articles").fetchall():
-            row = to_row(loads(Article, doc))
-            conn.execute(
-                "INSERT INTO articles_fts (rowid, headline, body) VALUES (?, ?, ?)",
-                (rowid, row.headline, row.search_text),
-            )
+        for rowid, version, key in conn.execute(
+            "SELECT rowid, version, transform_key FROM articles"
+        ).fetchall():
+            _sync_fts(conn, rowid, (version, key), None)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def _indexed_key(key: tuple[int, str]) -> str:
+    return f"{key[0]}:{key[1]}"
+
+
+def _sync_fts(conn: sqlite3.Connection, rowid: int, key: tuple[int, str], row: ArticleRow | None) -> None:
+    """Make the FTS row of article `rowid` hold derivation `key`: a no-op when it already does.
+
+    `row` is that derivation when the caller has it; otherwise it is read from storage.
+    """
+    wanted = _indexed_key(key)
+    found = conn.execute("SELECT indexed_key FROM articles_fts WHERE rowid = ?", (rowid,)).fetchone()
+    if found is not None and found[0] == wanted:
+        return
+    if row is None:
+        (doc,) = conn.execute("SELECT doc FROM articles WHERE rowid = ?", (rowid,)).fetchone()
+        row = to_row(loads(Article, doc))
+    if found is not None:
+        conn.execute("DELETE FROM articles_fts WHERE rowid = ?", (rowid,))
+    conn.execute(
+        "INSERT INTO articles_fts (rowid, headline, body, indexed_key) VALUES (?, ?, ?, ?)",
+        (rowid, row.headline, row.search_text, wanted),
+    )
 
 
 def _values(row: ArticleRow, now: str) -> tuple[object, ...]:

@@ -244,3 +244,20 @@ def test_nul_characters_are_stored_without_them(sink: SqliteSink) -> None:
     assert stored is not None
     assert stored == replace(article, headline="Badbyte headline", body_text="textmore")
     assert b"\\u0000" not in dumps(stored)
+
+
+def test_search_sink_indexes_rows_a_storage_sink_stored_first(db_path: Path) -> None:
+    """`sink --only storage` and `sink --only search` share the file and race each other."""
+    v1 = build_article(1, version=1, headline="Flood warning issued")
+    v2 = build_article(1, version=2, headline="Flood waters recede")
+    other = build_article(2, headline="Harvest begins early")
+    with SqliteSink(db_path, fts=False) as storage, SqliteSink(db_path, fts=True) as search:
+        search.write_batch([v1])
+        storage.write_batch([v2, other])
+        # The search sink now sees a replay of `other` and a stale v1: it must still index the
+        # stored derivations it has not indexed yet.
+        assert search.write_batch([v1, other]) == WriteResult(unchanged=1, stale_skipped=1)
+        assert [h.uri for h in search.search("recede")] == [v1.uri]
+        assert search.search("warning") == []
+        assert [h.uri for h in search.search("harvest")] == [other.uri]
+        assert _raw(db_path, "SELECT count(*) FROM articles_fts") == [(2,)]
