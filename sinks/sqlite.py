@@ -21,6 +21,7 @@ from sinks.base import (
     SNIPPET_ELLIPSIS,
     SearchHit,
     SinkClosedError,
+    SinkConfigError,
     SinkError,
     SinkUnavailable,
     WriteResult,
@@ -37,6 +38,8 @@ _HEADLINE_WEIGHT = 10.0
 _BODY_WEIGHT = 1.0
 _SNIPPET_TOKENS = 24
 _BUSY_TIMEOUT_SECONDS = 10.0
+# PRAGMA user_version of the layout below; a file from a newer wiredesk is refused, not guessed at.
+SCHEMA_VERSION = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -145,17 +148,34 @@ class SqliteSink:
                 isolation_level=None,  # explicit BEGIN/COMMIT: one transaction per batch
                 check_same_thread=False,
             )
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit is on disk when it returns, so `flush` can promise durability and
-            # the consumer can commit its offsets. One fsync per batch, not per row.
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.executescript(_SCHEMA)
-            if self.fts:
-                _ensure_fts(conn)
-        except sqlite3.Error as exc:
-            raise _translate(exc, self.name, f"cannot open {self.path}") from exc
+        except (OSError, sqlite3.Error) as exc:
+            raise SinkUnavailable(f"cannot open {self.path}: {exc}", sink=self.name) from exc
+        try:
+            self._prepare(conn)
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.Error):
+                raise _translate(exc, self.name, f"cannot open {self.path}") from exc
+            raise
         self._conn = conn
         log.info("sink opened", extra={"sink": self.name, "path": str(self.path), "fts": self.fts})
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit is on disk when it returns, so `flush` can promise durability and
+        # the consumer can commit its offsets. One fsync per batch, not per row.
+        conn.execute("PRAGMA synchronous = FULL")
+        (found_version,) = conn.execute("PRAGMA user_version").fetchone()
+        if found_version > SCHEMA_VERSION:
+            raise SinkConfigError(
+                f"{self.path} has schema version {found_version}; this wiredesk knows "
+                f"{SCHEMA_VERSION}: upgrade wiredesk or point sink.sqlite_path elsewhere",
+                sink=self.name,
+            )
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if self.fts:
+            _ensure_fts(conn)
 
     def flush(self) -> None:
         # Every write_batch commits its own transaction with synchronous=FULL, so once it has

@@ -17,6 +17,7 @@ from sinks.base import (
     SearchIndex,
     Sink,
     SinkClosedError,
+    SinkConfigError,
     SinkError,
     SinkUnavailable,
     WriteResult,
@@ -261,3 +262,19 @@ def test_search_sink_indexes_rows_a_storage_sink_stored_first(db_path: Path) -> 
         assert search.search("warning") == []
         assert [h.uri for h in search.search("harvest")] == [other.uri]
         assert _raw(db_path, "SELECT count(*) FROM articles_fts") == [(2,)]
+
+
+def test_a_newer_schema_is_refused(db_path: Path) -> None:
+    with SqliteSink(db_path):
+        pass
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(SinkConfigError, match="schema version 99"):
+        SqliteSink(db_path).open()
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(SinkError, match=r"junk\.sqlite"):
+        SqliteSink(path).open()
