@@ -222,7 +222,10 @@ class Subscription:
         self.committed_positions: dict[tuple[str, int], int] = {}
 
     def poll(self, timeout_ms: int = 200, max_records: int | None = None) -> list[Message]:
-        batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        except KafkaError as exc:
+            raise InfrastructureError(f"poll for group {self.group} failed: {exc}") from exc
         messages: list[Message] = []
         for tp, records in batches.items():
             for rec in records:

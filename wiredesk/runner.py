@@ -100,15 +100,27 @@ def run_sink(settings: Settings, *, only: str | None = None) -> int:
 
 
 @contextlib.contextmanager
-def _broker_if_embedded(settings: Settings) -> Iterator[tuple[Settings, bool]]:
-    """(settings to run with, whether the broker is our embedded one)."""
+def _broker_if_embedded(settings: Settings) -> Iterator[tuple[Settings, EmbeddedBroker | None]]:
+    """(settings to run with, the embedded broker we started, if any)."""
     if not settings.embedded:
-        yield settings, False
+        yield settings, None
         return
     data = Path(settings.data_dir)
     data.mkdir(parents=True, exist_ok=True)
     with EmbeddedBroker(log_file=data / "broker.log") as broker:
-        yield embedded_settings(settings, broker.bootstrap), True
+        yield embedded_settings(settings, broker.bootstrap), broker
+
+
+def _broker_died(broker: EmbeddedBroker | None) -> Callable[[], str | None]:
+    def check() -> str | None:
+        if broker is None or broker.alive():
+            return None
+        return (
+            "the embedded broker died; its topics were in memory. Run again: items published but "
+            "not yet stored are published again at start"
+        )
+
+    return check
 
 
 def run_all(
@@ -124,7 +136,8 @@ def run_all(
     registry_path = feeds_path(settings, feeds_file)
     registry = load_registry(registry_path)
     out = sys.stderr
-    with _broker_if_embedded(settings) as (effective, embedded):
+    with _broker_if_embedded(settings) as (effective, broker):
+        embedded = broker is not None
         settings = effective
         metrics = Metrics()
         sink = SinkStage(settings, metrics)
@@ -145,7 +158,7 @@ def run_all(
         runner = _runner("wiredesk", [ingest, transform, sink], settings, metrics)
         until = _drained(ingest, transform, sink, settings) if once else None
         with _progress(ingest, metrics, out, enabled=not quiet):
-            code = runner.run(until=until)
+            code = runner.run(until=until, fail_if=_broker_died(broker))
         if not quiet:
             print(_summary(ingest, metrics), file=out)
         return code

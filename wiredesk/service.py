@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+EXIT_UNAVAILABLE = 69
 _MAX_RETRY_SLEEP_S = 30.0
 
 
@@ -164,8 +165,18 @@ class ServiceRunner:
             log.warning("second signal: exiting without draining")
             os._exit(EXIT_INTERRUPTED)
 
-    def run(self, until: Callable[[], bool] | None = None, poll_s: float = 0.2) -> int:
-        """Block until done; returns the process exit code."""
+    def run(
+        self,
+        until: Callable[[], bool] | None = None,
+        poll_s: float = 0.2,
+        fail_if: Callable[[], str | None] | None = None,
+    ) -> int:
+        """Block until done; returns the process exit code.
+
+        `until` ends the run cleanly when true; `fail_if` returns a reason when something the
+        stages depend on has died (the embedded broker), which stops them with EX_UNAVAILABLE.
+        """
+        unavailable = ""
         handlers = self._install_signal_handlers()
         self._start_http()
         try:
@@ -173,6 +184,12 @@ class ServiceRunner:
             for thread in self._threads:
                 thread.start()
             while not self.stop_event.is_set():
+                reason = fail_if() if fail_if is not None else None
+                if reason:
+                    log.error("stopping: %s", reason)
+                    unavailable = reason
+                    self.stop_event.set()
+                    break
                 if self.failed.is_set():
                     self.stop_event.set()
                     break
@@ -191,6 +208,9 @@ class ServiceRunner:
         finally:
             self._stop_http()
             self._restore_signal_handlers(handlers)
+        # A stage failing because what it depends on died reports that cause, not its symptom.
+        if unavailable or (self.failed.is_set() and fail_if is not None and fail_if()):
+            return EXIT_UNAVAILABLE
         errors = [t.error for t in self._threads if t.error is not None]
         if errors:
             first = errors[0]

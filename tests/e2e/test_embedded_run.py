@@ -72,3 +72,37 @@ def test_items_published_but_never_stored_are_published_again(tmp_path: Path) ->
     search = _wiredesk(tmp_path, "search", "Blinken", "--json")
     assert search.returncode == 0, search.stderr
     assert len(search.stdout.splitlines()) == 1
+
+
+def test_run_stops_with_unavailable_when_the_embedded_broker_dies(tmp_path: Path) -> None:
+    import re
+    import signal
+    import time
+
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text(f"feeds:\n  - id: seed\n    url: {SEED / 'agency-feed.rss.xml'}\n")
+    env = _env(tmp_path, WIREDESK_SERVICE_DRAIN_TIMEOUT_SECONDS="20")
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "wiredesk.cli", "run", "--feeds", str(feeds)],
+            env=env,
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            port = None
+            while port is None and time.monotonic() < deadline:
+                found = re.search(r"embedded broker 127\.0\.0\.1:(\d+)", log.read_text())
+                port = found.group(1) if found else None
+                time.sleep(0.2)
+            assert port, log.read_text()
+            subprocess.run(["pkill", "-KILL", "-f", f"tcp://127.0.0.1:{port}"], check=False)
+            code = process.wait(90)
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+    assert code == 69, log.read_text()[-3000:]
+    assert "the embedded broker died" in log.read_text()
