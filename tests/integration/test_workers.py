@@ -161,3 +161,41 @@ def test_replay_rederives_retained_raw_items(kafka_settings: Settings) -> None:
     assert len(articles) == 1
     data = orjson.loads(articles[0].value or b"")
     assert data["wiredesk"]["item_id"] == item.item_id
+
+
+def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings) -> None:
+    import http.server
+    import threading
+
+    page = (SEED / "agency-article-page.html").read_bytes()
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/international/story/"
+        teaser = seed_item(
+            page_html="", link=url, title="Blinken accepts invitation to meet Lavrov", fetch_full_text=True,
+            summary="Russian Foreign Minister Sergey Lavrov has proposed dates for holding a meeting...",
+        )
+        k = kafka_settings.kafka
+        publish(kafka_settings, k.raw_topic, [(records.record_key(teaser), records.dumps(teaser))])
+        stage = TransformStage(kafka_settings, Metrics())
+        run_until(stage, lambda: sum(stage.committed_positions.values()) >= 1)
+    finally:
+        server.shutdown()
+        server.server_close()
+    articles = [records.loads(records.Article, m.value or b"") for m in read_all(kafka_settings, k.articles_topic)]
+    assert len(articles) == 1
+    assert len(articles[0].paragraphs) == 8
+    assert not articles[0].wiredesk.quality.teaser_only
