@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from sinks.base import Sink, SinkError, SinkRecordError, WriteResult, build_sinks
 from wiredesk import bus, records
-from wiredesk.errors import InfrastructureError, WiredeskError
+from wiredesk.errors import InfrastructureError
 from wiredesk.metrics import Metrics
 from wiredesk.records import Article, RecordError
 from wiredesk.settings import Settings
@@ -69,12 +69,7 @@ class SinkStage:
         if not batch:
             self._subscription.update_lag()
             return False
-        try:
-            self.write(batch)
-        except WiredeskError:
-            self._subscription.rewind(batch)
-            raise
-        self._subscription.commit(batch)
+        self._subscription.handle_then_commit(batch, self.write)
         return True
 
     def _gather(self, stop: threading.Event) -> list[bus.Message]:

@@ -71,12 +71,7 @@ class TransformStage:
         if not messages:
             self._subscription.update_lag()
             return False
-        try:
-            self.process_batch(messages)
-        except WiredeskError:
-            self._subscription.rewind(messages)
-            raise
-        self._subscription.commit(messages)
+        self._subscription.handle_then_commit(messages, self.process_batch)
         return True
 
     def drain(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from wiredesk.errors import InfrastructureError
+from wiredesk.errors import InfrastructureError, WiredeskError
 from wiredesk.metrics import Metrics
 from wiredesk.settings import KafkaSettings
 
@@ -259,6 +259,21 @@ class Subscription:
         for tp, off in upto.items():
             self.committed_positions[(tp.topic, tp.partition)] = off
         self._metrics.commits.labels(self.group).inc()
+
+    def handle_then_commit(
+        self, messages: Sequence[Message], handle: Callable[[Sequence[Message]], None]
+    ) -> None:
+        """Run `handle` on a polled batch, then commit it; on a failure, rewind so it comes again.
+
+        `handle` returns only once its output is durable (acknowledged or written), which is what
+        makes committing right after it safe.
+        """
+        try:
+            handle(messages)
+        except WiredeskError:
+            self.rewind(messages)
+            raise
+        self.commit(messages)
 
     def rewind(self, messages: Sequence[Message]) -> None:
         """Seek back to the first of `messages` per partition, so a failed batch is polled again.
