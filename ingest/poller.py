@@ -155,11 +155,14 @@ def poll_all_once(
 
 
 def _with_hints(parsed: ParsedFeed, feed: Feed) -> list[RawItem]:
-    """Apply the registry's language hint where the feed declares no language of its own."""
-    if not feed.language or parsed.meta.language:
-        return parsed.items
-    meta = dataclasses.replace(parsed.meta, language=feed.language)
-    return [dataclasses.replace(item, feed=meta) for item in parsed.items]
+    """Apply the registry's hints: its language where the feed declares none, and its agency."""
+    items = parsed.items
+    if feed.language and not parsed.meta.language:
+        meta = dataclasses.replace(parsed.meta, language=feed.language)
+        items = [dataclasses.replace(item, feed=meta) for item in items]
+    if feed.agency:
+        items = [dataclasses.replace(item, agency_hint=feed.agency) for item in items]
+    return items
 
 
 def _unique_items(items: list[RawItem]) -> tuple[list[RawItem], list[str]]:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from transform.agency import attribute
+from transform.agency import agencies_in, attribute
 from transform.clean import CleanText, clean_fragment, clean_page, clean_plain_text
 from transform.dates import DateCandidate, DateKind, dates_in_text, parse_date, resolve_dates
 from transform.entities import entity_names, find_entities
@@ -212,7 +212,7 @@ def derive_article(
             ingested_at=raw.fetched_at,
             source_url=raw.link,
             canonical_url=canonical,
-            agency=who.agency,
+            agency=who.agency or _hinted_agency(raw.agency_hint),
             auto_published=any(ct.auto_published for ct in sources),
             story_id=story_id,
             fingerprint="" if fp.empty else fp.hex(),
@@ -228,3 +228,9 @@ def derive_article(
             ),
         ),
     )
+
+
+def _hinted_agency(hint: str) -> str:
+    """The registry's agency hint in the canonical spelling the copy's own credits would get."""
+    found = agencies_in(hint)
+    return found[0] if found else hint.strip()

@@ -86,7 +86,10 @@ def _object_schema(kind: Any, defs: dict[str, Any]) -> dict[str, Any]:
         if description:
             prop = {**prop, "description": description}
         properties[f.name] = prop
-        required.append(f.name)  # producers always write every field
+        # Producers write every field, but only fields without a default are required: a field
+        # added later in the major version must not make older messages invalid.
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
     # Additive evolution within a major version: consumers must ignore unknown properties.
     return {"type": "object", "properties": properties, "required": required, "additionalProperties": True}
 

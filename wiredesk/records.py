@@ -85,6 +85,8 @@ class RawItem:
     # The page HTML when ingest (or a test, or `wiredesk clean --as html`) already has it.
     page_html: str = ""
     trace_id: str = ""
+    # The registry's agency for this feed: transform uses it when the copy itself credits none.
+    agency_hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)

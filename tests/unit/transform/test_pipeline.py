@@ -1,12 +1,7 @@
-"""The whole chain on the seed story's three forms, plus the chain's own rules.
-
-The seed tests need transform.clean, transform.entities and transform.tags (other helpers'
-modules); until those exist the module is skipped with that reason.
-"""
+"""The whole chain on the seed story's three forms, plus the chain's own rules."""
 
 import calendar
 import dataclasses
-import importlib.util
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,15 +9,10 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from transform import pipeline
+from transform.stories import MemoryStoryIndex
 from wiredesk import ids
 from wiredesk.records import Article, FeedMeta, RawItem, dumps, loads
-
-_clean = pytest.importorskip("transform.clean")
-if not hasattr(_clean, "clean_page") or importlib.util.find_spec("transform.tags") is None:
-    pytest.skip("transform.clean.clean_page / transform.tags not available yet", allow_module_level=True)
-
-from transform import pipeline  # noqa: E402
-from transform.stories import MemoryStoryIndex  # noqa: E402
 
 SEED = Path(__file__).resolve().parents[2] / "fixtures" / "seed"
 EXPECTED = json.loads((SEED / "expected.json").read_text(encoding="utf-8"))
@@ -188,3 +178,24 @@ def test_implausible_canonical_is_ignored() -> None:
     )
     assert pipeline._canonical("/relative", "https://x.test/a") == "https://x.test/a"
     assert pipeline._canonical("https://x.test/b?utm_source=z", "https://x.test/a") == "https://x.test/b"
+
+
+
+def test_registry_agency_hint_applies_only_when_the_copy_credits_none() -> None:
+    now = datetime(2024, 5, 1, tzinfo=UTC)
+    plain = RawItem(
+        feed_id="f",
+        item_id=ids.item_id("f", guid="x"),
+        version=1,
+        fetched_at=now,
+        content_hash="h",
+        title="Port reopens after strike",
+        content="<p>Dock workers returned to work on Thursday after a pay deal.</p>",
+        agency_hint="associated press",
+    )
+    assert pipeline.derive_article(plain, story_index=MemoryStoryIndex(), now=now).wiredesk.agency == "AP"
+    credited = dataclasses.replace(
+        plain, content="<p>LONDON, May 1 (Reuters) - Dock workers returned to work on Thursday.</p>"
+    )
+    article = pipeline.derive_article(credited, story_index=MemoryStoryIndex(), now=now)
+    assert article.wiredesk.agency == "Reuters"
