@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html as _html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from .dom import TEXT, Node
@@ -19,27 +19,79 @@ from .normalize import collapse
 
 HEADING_KIND = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4"}
 # elements that start/end a block of their own
-BLOCK_TAGS = frozenset({
-    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
-    "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3",
-    "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu", "nav", "ol",
-    "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul",
-    "option", "select", "textarea", "iframe", "object", "video", "audio", "picture",
-})
+BLOCK_TAGS = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dialog",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+        "option",
+        "select",
+        "textarea",
+        "iframe",
+        "object",
+        "video",
+        "audio",
+        "picture",
+    }
+)
 INLINE_KEEP = frozenset({"em", "strong", "b", "i"})
 _SAFE_SCHEME = re.compile(r"^(https?:|mailto:)", re.I)
 
 
 @dataclass(slots=True)
 class Block:
-    kind: str                      # p, h2, h3, h4, li, quote, pre, caption, cell
+    kind: str  # p, h2, h3, h4, li, quote, pre, caption, cell
     text: str
-    html: str                      # inline HTML (no block wrapper)
-    link_chars: int = 0            # characters of text inside links
-    group: int = 0                 # list / blockquote / table identity, for grouping in body_html
-    ordered: bool = False          # an <ol> item
-    classes: str = ""              # class/id names of the block and its ancestors up to the root
-    extra: dict[str, str] = field(default_factory=dict)
+    html: str  # inline HTML (no block wrapper)
+    link_chars: int = 0  # characters of text inside links
+    group: int = 0  # list / blockquote / table identity, for grouping in body_html
+    ordered: bool = False  # an <ol> item
+    classes: str = ""  # class/id names of the block and its ancestors up to the root
+    origin: int = 0  # identity of (parent element, own class): where it was rendered
 
     @property
     def link_density(self) -> float:
@@ -55,13 +107,16 @@ class _Builder:
         self.link_chars = 0
         self.in_link = 0
 
-    def flush(self, kind: str, group: int, ordered: bool, classes: str) -> None:
+    def flush(self, kind: str, group: int, ordered: bool, classes: str, origin: int) -> None:
         if self.text:
             text = collapse("".join(self.text))
             if text:
                 raw_html = "".join(self.html).strip()
-                self.blocks.append(Block(kind, text, raw_html, min(self.link_chars, len(text)), group,
-                                         ordered, classes))
+                self.blocks.append(
+                    Block(
+                        kind, text, raw_html, min(self.link_chars, len(text)), group, ordered, classes, origin
+                    )
+                )
         self.text = []
         self.html = []
         self.link_chars = 0
@@ -84,8 +139,8 @@ _OPEN, _CLOSE_BLOCK, _CLOSE_LINK, _CLOSE_PLAIN_LINK, _CLOSE_INLINE = range(5)
 
 def to_blocks(root: Node, base_url: str = "") -> list[Block]:
     b = _Builder(base_url)
-    # context stack entries: (kind, group, ordered, classes)
-    ctx: list[tuple[str, int, bool, str]] = [("p", 0, False, "")]
+    # context stack entries: (kind, group, ordered, classes, origin)
+    ctx: list[tuple[str, int, bool, str, int]] = [("p", 0, False, "", 0)]
     group_counter = 0
     stack: list[tuple[Node, int]] = [(root, _OPEN)]
     while stack:
@@ -94,7 +149,7 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
         if state == _CLOSE_BLOCK:
             b.flush(*ctx.pop())
             continue
-        if state == _CLOSE_LINK or state == _CLOSE_PLAIN_LINK:
+        if state in (_CLOSE_LINK, _CLOSE_PLAIN_LINK):
             if state == _CLOSE_LINK:
                 b.html.append("</a>")
             b.in_link -= 1
@@ -114,7 +169,8 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
             continue
         if tag in BLOCK_TAGS:
             b.flush(*ctx[-1])
-            kind, group, ordered, classes = ctx[-1]
+            kind, group, ordered, classes, _ = ctx[-1]
+            origin = hash((id(node.parent), node.cls))
             names = (node.cls + " " + node.id).strip()
             if names:
                 classes = (classes + " " + names).strip()
@@ -139,9 +195,9 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
                 kind = "p"
             elif kind in ("h2", "h3", "h4"):
                 kind = "p"  # a block inside a heading: the heading's own text was flushed
-            ctx.append((kind, group, ordered, classes))
+            ctx.append((kind, group, ordered, classes, origin))
             stack.append((node, _CLOSE_BLOCK))
-            stack.extend((c, _OPEN) for c in reversed(node.children))
+            stack.extend((c, _OPEN) for c in reversed(node.kids()))
             continue
         # inline element
         if tag == "a":
@@ -153,7 +209,7 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
         elif tag in INLINE_KEEP:
             b.html.append(f"<{tag}>")
             stack.append((node, _CLOSE_INLINE))
-        stack.extend((c, _OPEN) for c in reversed(node.children))
+        stack.extend((c, _OPEN) for c in reversed(node.kids()))
     b.flush(*ctx[-1])
     return b.blocks
 

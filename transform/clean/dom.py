@@ -16,24 +16,53 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 TEXT = "#text"
-SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "math", "link", "meta",
-                       "head", "title", "base", "param", "source", "track", "canvas", "map",
-                       "dialog"})
+SKIP_TAGS = frozenset(
+    {
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "svg",
+        "link",
+        "meta",
+        "head",
+        "title",
+        "base",
+        "param",
+        "source",
+        "track",
+        "canvas",
+        "map",
+        "dialog",
+    }
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"\s+")
+_NO_ATTRS: dict[str, str] = {}
+MAX_DEPTH = 160  # elements nested deeper keep only their text (real pages stay well under 100)
 
 
 class Node:
-    __slots__ = ("attrs", "children", "parent", "score", "tag", "text")
+    """An element or text node. tlen/llen/commas are cached statistics of the subtree (see
+    `measure`): text length (whitespace runs counted as one, whitespace-only nodes as nothing),
+    the part of it inside links (hash links weighted 0.3, as readability does) and comma count.
+    remove/append/replace_with keep the ancestors' statistics current."""
 
-    def __init__(self, tag: str, attrs: dict[str, str] | None = None, parent: Node | None = None,
-                 text: str = "") -> None:
+    __slots__ = ("attrs", "children", "commas", "dirty", "llen", "parent", "score", "tag", "text", "tlen")
+
+    def __init__(
+        self, tag: str, attrs: dict[str, str] | None = None, parent: Node | None = None, text: str = ""
+    ) -> None:
         self.tag = tag
         self.attrs: dict[str, str] = attrs if attrs is not None else {}
         self.parent = parent
         self.children: list[Node] = []
         self.text = text  # text nodes only
         self.score: float | None = None
+        self.tlen = 0
+        self.llen = 0.0
+        self.commas = 0
+        self.dirty = False  # children holds removed nodes (removal is lazy: see remove)
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         if self.tag == TEXT:
@@ -55,39 +84,57 @@ class Node:
     def get(self, name: str) -> str:
         return self.attrs.get(name) or ""
 
+    def kids(self) -> list[Node]:
+        """The children, without the ones removed since the last look."""
+        if self.dirty:
+            self.children = [c for c in self.children if c.parent is self]
+            self.dirty = False
+        return self.children
+
     def elements(self) -> list[Node]:
-        return [c for c in self.children if c.tag != TEXT]
+        return [c for c in self.kids() if c.tag != TEXT]
 
     def append(self, child: Node) -> None:
         if child.parent is not None:
-            child.parent.children.remove(child)
+            child.remove()
         child.parent = self
         self.children.append(child)
+        _propagate(self, child.tlen, child.commas, child.llen)
 
     def remove(self) -> None:
-        if self.parent is not None:
-            self.parent.children.remove(self)
+        """Detach from the parent. The parent's list is compacted on its next kids() call, so
+        removing many children of one parent costs O(n), not O(n^2)."""
+        parent = self.parent
+        if parent is not None:
             self.parent = None
+            parent.dirty = True
+            _propagate(parent, -self.tlen, -self.commas, -self.llen)
 
     def replace_with(self, other: Node) -> None:
         parent = self.parent
         if parent is None:
             return
         if other.parent is not None:
-            other.parent.children.remove(other)
-        idx = parent.children.index(self)
-        parent.children[idx] = other
+            other.remove()
+        kids = parent.kids()
+        idx = kids.index(self)
+        kids[idx] = other
         other.parent = parent
         self.parent = None
+        _propagate(parent, other.tlen - self.tlen, other.commas - self.commas, other.llen - self.llen)
+
+    @property
+    def link_density(self) -> float:
+        return self.llen / self.tlen if self.tlen else 0.0
 
     def iter(self) -> Iterator[Node]:
         """Element descendants in document order (self excluded)."""
-        stack = [c for c in reversed(self.children) if c.tag != TEXT]
+        stack = [c for c in reversed(self.kids()) if c.tag != TEXT]
         while stack:
             node = stack.pop()
             yield node
             if node.children:
-                stack.extend(c for c in reversed(node.children) if c.tag != TEXT)
+                stack.extend(c for c in reversed(node.kids()) if c.tag != TEXT)
 
     def find_all(self, tags: Iterable[str]) -> list[Node]:
         tags = tags if isinstance(tags, (set, frozenset)) else frozenset(tags)
@@ -97,13 +144,13 @@ class Node:
         if self.tag == TEXT:
             return self.text
         parts: list[str] = []
-        stack = list(reversed(self.children))
+        stack = list(reversed(self.kids()))
         while stack:
             node = stack.pop()
             if node.tag == TEXT:
                 parts.append(node.text)
             elif node.children:
-                stack.extend(reversed(node.children))
+                stack.extend(reversed(node.kids()))
         return "".join(parts)
 
     def inner_text(self) -> str:
@@ -124,6 +171,65 @@ class Node:
         return False
 
 
+def _link_weight(node: Node) -> float:
+    href = node.attrs.get("href") or ""
+    return 0.3 if len(href) > 1 and href[0] == "#" else 1.0
+
+
+def _propagate(node: Node | None, dt: int, dc: int, dl: float) -> None:
+    while node is not None and (dt or dc or dl):
+        node.tlen += dt
+        node.commas += dc
+        if node.tag == "a":
+            new_l = node.tlen * _link_weight(node)
+            dl = new_l - node.llen
+            node.llen = new_l
+        else:
+            node.llen += dl
+        node = node.parent
+
+
+_COMMAS = re.compile("[\u002c\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
+
+
+def measure_text(node: Node) -> None:
+    t = node.text
+    if t.isspace():
+        node.tlen = 0
+        node.commas = 0
+    else:
+        node.tlen = (
+            len(_WS.sub(" ", t))
+            if ("  " in t or "\n" in t or "\t" in t or "\r" in t or "\xa0" in t)
+            else len(t)
+        )
+        node.commas = len(_COMMAS.findall(t)) if "," in t or not t.isascii() else 0
+
+
+def measure(root: Node) -> None:
+    """Compute tlen/llen/commas for every node of the subtree, bottom-up."""
+    order: list[Node] = []
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        order.append(n)
+        if n.children:
+            stack.extend(n.children)
+    for n in reversed(order):
+        if n.tag == TEXT:
+            measure_text(n)
+            continue
+        tl = cm = 0
+        ll = 0.0
+        for c in n.children:
+            tl += c.tlen
+            cm += c.commas
+            ll += c.llen
+        n.tlen = tl
+        n.commas = cm
+        n.llen = tl * _link_weight(n) if n.tag == "a" else ll
+
+
 def is_hidden(attrs: dict[str, Any]) -> bool:
     if "hidden" in attrs:
         return True
@@ -135,34 +241,64 @@ def is_hidden(attrs: dict[str, Any]) -> bool:
     return False
 
 
-def build(lex_node: Any, tag: str = "body", skip_hidden: bool = True) -> Node:
-    """Copy a selectolax (lexbor) node's subtree into a Node tree rooted at a new `tag` node."""
-    root = Node(tag, _attrs(lex_node.attributes) if lex_node is not None else {})
+def build(
+    lex_node: Any, tag: str = "body", skip_hidden: bool = True, collect: dict[str, list[Node]] | None = None
+) -> Node:
+    """Copy a selectolax (lexbor) node's subtree into a Node tree rooted at a new `tag` node.
+
+    Statistics (tlen/llen/commas) are computed on the way; <font> becomes <span> (as readability
+    does); `collect`, when given, maps tag names to lists that receive those elements in
+    document order.
+    """
+    root = Node(tag, lex_node.attributes if lex_node is not None else {})
     if lex_node is None:
         return root
-    stack = [(lex_node, root)]
+    elements = [root]
+    stack = [(lex_node, root, 0)]
     while stack:
-        lnode, parent = stack.pop()
+        lnode, parent, depth = stack.pop()
         kids = parent.children
+        depth += 1
         for ch in lnode.iter(include_text=True):
             t = ch.tag
             if t == "-text":
                 txt = ch.text_content
                 if txt:
-                    kids.append(Node(TEXT, None, parent, txt))
+                    tn = Node(TEXT, _NO_ATTRS, parent, txt)
+                    measure_text(tn)
+                    kids.append(tn)
                 continue
             if t in SKIP_TAGS or t[0] in "-_!":
                 continue
-            attrs = _attrs(ch.attributes)
+            attrs = ch.attributes
             if skip_hidden and attrs and is_hidden(attrs):
                 continue
+            if t == "font":
+                t = "span"
             n = Node(t, attrs, parent)
             kids.append(n)
-            stack.append((ch, n))
+            elements.append(n)
+            if depth < MAX_DEPTH:
+                stack.append((ch, n, depth))
+            else:  # absurdly deep markup: keep the text, flattened, so no pass goes quadratic
+                txt = ch.text(separator=" ")
+                if txt:
+                    tn = Node(TEXT, _NO_ATTRS, n, txt)
+                    measure_text(tn)
+                    n.children.append(tn)
+    for n in reversed(elements):
+        tl = cm = 0
+        ll = 0.0
+        for c in n.children:
+            tl += c.tlen
+            cm += c.commas
+            ll += c.llen
+        n.tlen = tl
+        n.commas = cm
+        n.llen = tl * _link_weight(n) if n.tag == "a" else ll
+    if collect:
+        for n in elements:
+            found = collect.get(n.tag)
+            if found is not None:
+                found.append(n)
     return root
-
-
-def _attrs(attrs: dict[str, Any]) -> dict[str, str]:
-    if not attrs:
-        return {}
-    return {k: (v if v is not None else "") for k, v in attrs.items()}

@@ -10,6 +10,7 @@ per call than the regex; on clean text it never runs).
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from typing import Any
@@ -26,8 +27,6 @@ _MOJIBAKE = re.compile(
     "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
 
-_ftfy_fix: Any = None
-
 
 def has_mojibake(text: str) -> bool:
     return _MOJIBAKE.search(text) is not None
@@ -35,15 +34,17 @@ def has_mojibake(text: str) -> bool:
 
 def fix_mojibake(text: str) -> str:
     """Repair UTF-8-as-cp1252 mojibake when ftfy is confident; otherwise return text unchanged."""
-    global _ftfy_fix
     if not has_mojibake(text):
         return text
-    if _ftfy_fix is None:
-        import ftfy
-
-        _ftfy_fix = ftfy.fix_encoding
-    fixed: str = _ftfy_fix(text)
+    fixed: str = _ftfy().fix_encoding(text)
     return fixed
+
+
+@functools.cache
+def _ftfy() -> Any:
+    import ftfy
+
+    return ftfy
 
 
 def nfc(text: str) -> str:
@@ -69,8 +70,20 @@ def clean_text(text: str) -> str:
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
 # WHATWG: these labels mean windows-1252 in a browser
-_AS_CP1252 = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "us-ascii", "ascii", "cp819",
-              "iso_8859-1", "windows-1252", "cp1252", "x-cp1252"}
+_AS_CP1252 = {
+    "iso-8859-1",
+    "iso8859-1",
+    "latin-1",
+    "latin1",
+    "l1",
+    "us-ascii",
+    "ascii",
+    "cp819",
+    "iso_8859-1",
+    "windows-1252",
+    "cp1252",
+    "x-cp1252",
+}
 
 
 def _codec(label: str) -> str | None:
@@ -104,6 +117,12 @@ def decode_html(data: bytes | str) -> str:
             return data.decode("utf-8")
         except UnicodeDecodeError:
             return _utf8_or_cp1252(data) if declared != "cp1252" else data.decode("cp1252", "replace")
+    # a declared legacy charset, but the bytes are valid multi-byte UTF-8: they are UTF-8
+    if not data.isascii():
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     try:
         return data.decode(declared, "replace")
     except (LookupError, TypeError):

@@ -14,8 +14,7 @@ import orjson
 
 from .normalize import clean_text
 
-_ARTICLE_TYPE = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|WebPage|Posting",
-                           re.I)
+_ARTICLE_TYPE = re.compile(r"Article|BlogPosting|Report|NewsArticle|LiveBlogPosting|WebPage|Posting", re.I)
 _SPLIT_KEYWORDS = re.compile(r"\s*[,;|]\s*")
 _URLISH = re.compile(r"^(https?:)?//", re.I)
 
@@ -120,8 +119,8 @@ def _article_score(d: dict[str, Any]) -> int:
 
 def parse_jsonld(scripts: list[str]) -> JsonLdArticle:
     found: list[dict[str, Any]] = []
-    for raw in scripts:
-        raw = raw.strip()
+    for script in scripts:
+        raw = script.strip()
         if not raw:
             continue
         try:
@@ -159,7 +158,7 @@ def extract_meta(tree: Any) -> tuple[PageMeta, JsonLdArticle]:
     authors: list[str] = []
     for m in tree.css("meta"):
         a = m.attributes
-        key = (a.get("property") or a.get("name") or a.get("itemprop") or a.get("http-equiv") or "")
+        key = a.get("property") or a.get("name") or a.get("itemprop") or a.get("http-equiv") or ""
         content = a.get("content")
         if not key or content is None:
             continue
@@ -202,11 +201,23 @@ def extract_meta(tree: Any) -> tuple[PageMeta, JsonLdArticle]:
         headline=ld.headline or first("og:title", "twitter:title", "dc.title", "headline", "title"),
         canonical_url=canonical or first("og:url") or ld.url,
         description=first("description", "og:description", "twitter:description") or ld.description,
-        published=ld.published or first("article:published_time", "datepublished", "pubdate",
-                                        "publishdate", "dc.date", "dc.date.issued", "date",
-                                        "og:published_time", "sailthru.date", "parsely-pub-date"),
-        modified=ld.modified or first("article:modified_time", "datemodified", "og:updated_time",
-                                      "last-modified", "dc.date.modified"),
+        published=ld.published
+        or first(
+            "article:published_time",
+            "datepublished",
+            "pubdate",
+            "publishdate",
+            "dc.date",
+            "dc.date.issued",
+            "date",
+            "og:published_time",
+            "sailthru.date",
+            "parsely-pub-date",
+        ),
+        modified=ld.modified
+        or first(
+            "article:modified_time", "datemodified", "og:updated_time", "last-modified", "dc.date.modified"
+        ),
         authors=ld.authors or tuple(dict.fromkeys(authors)),
         keywords=tuple(dict.fromkeys(k for k in keywords if k)),
         language=lang or ld.language or first("content-language", "og:locale", "dc.language", "language"),

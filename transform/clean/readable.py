@@ -30,14 +30,19 @@ N_TOP_CANDIDATES = 5
 UNLIKELY = re.compile(
     r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|"
     r"header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|"
-    r"supplemental|ad-break|agegate|pagination|pager|popup|yom-remote", re.I)
+    r"supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
+    re.I,
+)
 MAYBE_CANDIDATE = re.compile(r"and|article|body|column|content|main|mathjax|shadow", re.I)
 POSITIVE = re.compile(
-    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I)
+    r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story", re.I
+)
 NEGATIVE = re.compile(
     r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|"
     r"media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|"
-    r"tags|widget", re.I)
+    r"tags|widget",
+    re.I,
+)
 BYLINE = re.compile(r"byline|author|dateline|writtenby|p-author", re.I)
 SHARE = re.compile(r"(\b|_)(share|sharedaddy)(\b|_)", re.I)
 COMMAS = re.compile("[\u002c\u060c\ufe50\ufe10\ufe11\u2e41\u2e34\u2e32\uff0c]")
@@ -46,14 +51,53 @@ LOADING_WORDS = re.compile(r"^((loading|正在加载|Загрузка|chargement
 SENTENCE_END = re.compile(r"\.( |$)")
 WORD = re.compile(r"\w+")
 
-UNLIKELY_ROLES = frozenset({"menu", "menubar", "complementary", "navigation", "alert", "alertdialog",
-                            "dialog"})
+UNLIKELY_ROLES = frozenset(
+    {"menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog"}
+)
 DIV_TO_P_ELEMS = frozenset({"blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul"})
-PHRASING_ELEMS = frozenset({
-    "abbr", "audio", "b", "bdo", "br", "button", "cite", "code", "data", "datalist", "dfn", "em",
-    "embed", "i", "img", "input", "kbd", "label", "mark", "math", "meter", "noscript", "object",
-    "output", "progress", "q", "ruby", "samp", "script", "select", "small", "span", "strong", "sub",
-    "sup", "textarea", "time", "var", "wbr"})
+PHRASING_ELEMS = frozenset(
+    {
+        "abbr",
+        "audio",
+        "b",
+        "bdo",
+        "br",
+        "button",
+        "cite",
+        "code",
+        "data",
+        "datalist",
+        "dfn",
+        "em",
+        "embed",
+        "i",
+        "img",
+        "input",
+        "kbd",
+        "label",
+        "mark",
+        "math",
+        "meter",
+        "noscript",
+        "object",
+        "output",
+        "progress",
+        "q",
+        "ruby",
+        "samp",
+        "script",
+        "select",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "textarea",
+        "time",
+        "var",
+        "wbr",
+    }
+)
 TAGS_TO_SCORE = frozenset({"section", "h2", "h3", "h4", "h5", "h6", "p", "td", "pre"})
 TEXTISH = TAGS_TO_SCORE | {"span", "li", "td"}
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -61,11 +105,36 @@ ALTER_TO_DIV_EXCEPTIONS = frozenset({"div", "article", "section", "p"})
 EMBEDS = frozenset({"object", "embed", "iframe"})
 
 
+_NAME_CACHE: dict[str, tuple[bool, bool]] = {}
+_WEIGHT_CACHE: dict[str, int] = {}
+
+
+def _name_flags(match: str) -> tuple[bool, bool]:
+    """(unlikely candidate, byline-like) for a "class id" string; memoised, class names repeat."""
+    r = _NAME_CACHE.get(match)
+    if r is None:
+        if len(_NAME_CACHE) > 20000:
+            _NAME_CACHE.clear()
+        r = (bool(UNLIKELY.search(match)) and not MAYBE_CANDIDATE.search(match), bool(BYLINE.search(match)))
+        _NAME_CACHE[match] = r
+    return r
+
+
+def _weight(name: str) -> int:
+    w = _WEIGHT_CACHE.get(name)
+    if w is None:
+        if len(_WEIGHT_CACHE) > 20000:
+            _WEIGHT_CACHE.clear()
+        w = (-25 if NEGATIVE.search(name) else 0) + (25 if POSITIVE.search(name) else 0)
+        _WEIGHT_CACHE[name] = w
+    return w
+
+
 def is_phrasing(node: Node) -> bool:
     t = node.tag
     if t == TEXT or t in PHRASING_ELEMS:
         return True
-    return t in ("a", "del", "ins") and all(is_phrasing(c) for c in node.children)
+    return t in ("a", "del", "ins") and all(is_phrasing(c) for c in node.kids())
 
 
 def is_whitespace(node: Node) -> bool:
@@ -83,31 +152,28 @@ def text_similarity(a: str, b: str) -> float:
 
 
 def link_density(node: Node) -> float:
-    text_len = len(node.inner_text())
-    if not text_len:
-        return 0.0
-    link_len = 0.0
-    for a in node.iter():
-        if a.tag == "a":
-            href = a.get("href")
-            coeff = 0.3 if href.startswith("#") and len(href) > 1 else 1.0
-            link_len += len(a.inner_text()) * coeff
-    return link_len / text_len
+    return node.link_density
 
 
 def text_density(node: Node, tags: frozenset[str]) -> float:
-    text_len = len(node.inner_text())
-    if not text_len:
+    if not node.tlen:
         return 0.0
-    children_len = sum(len(c.inner_text()) for c in node.iter() if c.tag in tags)
-    return children_len / text_len
+    return sum(c.tlen for c in node.iter() if c.tag in tags) / node.tlen
+
+
+def _restat(p: Node) -> None:
+    kids = p.kids()
+    p.tlen = sum(c.tlen for c in kids)
+    p.commas = sum(c.commas for c in kids)
+    p.llen = sum(c.llen for c in kids)
 
 
 def has_single_tag_inside(node: Node, tag: str) -> bool:
-    els = [c for c in node.children if c.tag != TEXT]
+    kids = node.kids()
+    els = [c for c in kids if c.tag != TEXT]
     if len(els) != 1 or els[0].tag != tag:
         return False
-    return not any(c.tag == TEXT and c.text and not c.text[-1].isspace() for c in node.children)
+    return not any(c.tag == TEXT and c.text and not c.text[-1].isspace() for c in kids)
 
 
 def has_child_block(node: Node) -> bool:
@@ -115,7 +181,7 @@ def has_child_block(node: Node) -> bool:
 
 
 def is_without_content(node: Node) -> bool:
-    if node.raw_text().strip():
+    if node.tlen:
         return False
     els = node.elements()
     if not els:
@@ -142,20 +208,8 @@ class Grabber:
     def class_weight(self, node: Node) -> int:
         if not self.flags & FLAG_WEIGHT_CLASSES:
             return 0
-        w = 0
-        cls = node.cls
-        if cls:
-            if NEGATIVE.search(cls):
-                w -= 25
-            if POSITIVE.search(cls):
-                w += 25
-        nid = node.id
-        if nid:
-            if NEGATIVE.search(nid):
-                w -= 25
-            if POSITIVE.search(nid):
-                w += 25
-        return w
+        cls, nid = node.cls, node.id
+        return (_weight(cls) if cls else 0) + (_weight(nid) if nid else 0)
 
     def init_node(self, node: Node) -> None:
         t = node.tag
@@ -178,7 +232,7 @@ class Grabber:
             html = Node("html")
             html.append(body)
             content = self._grab_once(body)
-            text_len = len(content.inner_text())
+            text_len = content.tlen
             if text_len >= CHAR_THRESHOLD:
                 return content
             attempts.append((content, text_len))
@@ -198,11 +252,12 @@ class Grabber:
         heading = node.inner_text()
         return any(text_similarity(t, heading) > 0.75 for t in self.titles)
 
-    def _is_byline(self, node: Node, match: str) -> bool:
-        if not (node.get("rel") == "author" or "author" in node.get("itemprop") or BYLINE.search(match)):
+    def _is_byline(self, node: Node, match: str, byline_name: bool) -> bool:
+        if not (byline_name or node.get("rel") == "author" or "author" in node.get("itemprop")):
             return False
-        n = len(node.raw_text().strip())
-        return 0 < n < 100
+        if not 0 < node.tlen < 110:
+            return False
+        return 0 < len(node.raw_text().strip()) < 100
 
     def _collect(self, root: Node) -> list[Node]:
         """The traversal: drop unlikely/invisible nodes, turn divs of phrasing content into p."""
@@ -216,10 +271,11 @@ class Grabber:
                 continue
             tag = node.tag
             match = node.cls + " " + node.id
-            if _hidden_by_role(node):
+            unlikely, byline_name = _name_flags(match) if match != " " else (False, False)
+            if node.attrs and _hidden_by_role(node):
                 node.remove()
                 continue
-            if not self.byline and self._is_byline(node, match):
+            if not self.byline and self._is_byline(node, match, byline_name):
                 name = next((n for n in node.iter() if "name" in n.get("itemprop")), node)
                 self.byline = name.raw_text().strip()
                 node.remove()
@@ -229,8 +285,7 @@ class Grabber:
                 node.remove()
                 continue
             if strip and tag not in ("body", "a"):
-                if UNLIKELY.search(match) and not MAYBE_CANDIDATE.search(match) \
-                        and not node.has_ancestor("table") and not node.has_ancestor("code"):
+                if unlikely and not node.has_ancestor("table") and not node.has_ancestor("code"):
                     node.remove()
                     continue
                 if node.get("role") in UNLIKELY_ROLES:
@@ -243,14 +298,14 @@ class Grabber:
                 to_score.append(node)
             if tag == "div":
                 node = self._div_to_p(node, to_score)
-            stack.extend(c for c in reversed(node.children) if c.tag != TEXT)
+            stack.extend(c for c in reversed(node.kids()) if c.tag != TEXT)
         return to_score
 
     def _div_to_p(self, node: Node, to_score: list[Node]) -> Node:
         # put runs of phrasing content into paragraphs
         p: Node | None = None
         new_children: list[Node] = []
-        for child in node.children:
+        for child in node.kids():
             if is_phrasing(child):
                 if p is not None:
                     child.parent = p
@@ -263,10 +318,13 @@ class Grabber:
                     new_children.append(p)
                     continue
             elif p is not None:
+                _restat(p)
                 while p.children and is_whitespace(p.children[-1]):
                     p.children.pop().parent = None
                 p = None
             new_children.append(child)
+        if p is not None:
+            _restat(p)
         node.children = new_children
         if has_single_tag_inside(node, "p") and link_density(node) < 0.25:
             child = node.elements()[0]
@@ -285,17 +343,17 @@ class Grabber:
         for el in to_score:
             if el.parent is None:
                 continue
-            text = el.inner_text()
-            if len(text) < 25:
+            n_text = el.tlen
+            if n_text < 25:
                 continue
-            ancestors = []
-            a = el.parent
+            ancestors: list[Node] = []
+            a: Node | None = el.parent
             while a is not None and len(ancestors) < 5:
                 ancestors.append(a)
                 a = a.parent
             if not ancestors:
                 continue
-            score = 1 + len(COMMAS.findall(text)) + 1 + min(len(text) // 100, 3)
+            score = 1 + el.commas + 1 + min(n_text // 100, 3)
             for level, anc in enumerate(ancestors):
                 if anc.parent is None:
                     break
@@ -316,9 +374,13 @@ class Grabber:
         created = False
         if top_candidate is None or top_candidate.tag == "body":
             top_candidate = Node("div", {}, None)
-            for child in list(body.children):
-                top_candidate.append(child)
-            body.append(top_candidate)
+            moved = body.kids()
+            for child in moved:
+                child.parent = top_candidate
+            top_candidate.children = moved
+            top_candidate.tlen, top_candidate.commas, top_candidate.llen = body.tlen, body.commas, body.llen
+            body.children = [top_candidate]
+            top_candidate.parent = body
             self.init_node(top_candidate)
             created = True
         else:
@@ -337,10 +399,11 @@ class Grabber:
                 if sib.score is not None and sib.score + bonus >= threshold:
                     append = True
                 elif sib.tag == "p":
-                    ld = link_density(sib)
-                    text = sib.inner_text()
-                    n = len(text)
-                    if (n > 80 and ld < 0.25) or (0 < n < 80 and ld == 0 and SENTENCE_END.search(text)):
+                    ld = sib.link_density
+                    n = sib.tlen
+                    if (n > 80 and ld < 0.25) or (
+                        0 < n < 80 and ld == 0 and SENTENCE_END.search(sib.inner_text())
+                    ):
                         append = True
             if append:
                 if sib.tag not in ALTER_TO_DIV_EXCEPTIONS:
@@ -404,55 +467,65 @@ class Grabber:
 
     # --- cleaning the chosen content -------------------------------------------------------------
     def _prep_article(self, content: Node) -> None:
-        self._mark_data_tables(content)
-        self._clean_conditionally(content, "form")
-        self._clean_conditionally(content, "fieldset")
+        # one walk indexes the tags every step needs; each step then skips what earlier steps removed
+        index: dict[str, list[Node]] = {t: [] for t in _PREP_TAGS}
+        for n in content.iter():
+            found = index.get(n.tag)
+            if found is not None:
+                found.append(n)
+
+        def live(*tags: str) -> list[Node]:
+            nodes = index[tags[0]] if len(tags) == 1 else [n for n in content.iter() if n.tag in tags]
+            return [n for n in nodes if _attached(n, content)]
+
+        self._mark_data_tables(live("table"))
+        self._clean_conditionally(live("form"), "form")
+        self._clean_conditionally(live("fieldset"), "fieldset")
         for tag in ("object", "embed", "footer", "link", "aside"):
-            self._clean(content, tag)
+            for n in live(tag):
+                n.remove()
         for top in content.elements():
-            self._clean_matched(top, lambda n, m: bool(SHARE.search(m)) and len(n.raw_text()) < CHAR_THRESHOLD)
+            self._clean_matched(top, lambda n, m: bool(SHARE.search(m)) and n.tlen < CHAR_THRESHOLD)
         for tag in ("iframe", "input", "textarea", "select", "button"):
-            self._clean(content, tag)
-        for h in content.find_all(("h1", "h2")):
+            for n in live(tag):
+                n.remove()
+        for h in live("h1", "h2"):
             if self.class_weight(h) < 0:
                 h.remove()
-        self._clean_conditionally(content, "table")
-        self._clean_conditionally(content, "ul")
-        self._clean_conditionally(content, "div")
-        for n in content.iter():
-            if n.tag == "h1":
-                n.tag = "h2"
-        for p in reversed(content.find_all(("p",))):
-            if p.parent is not None and not p.inner_text() \
-                    and not any(n.tag in ("img", "embed", "object", "iframe") for n in p.iter()):
+        self._clean_conditionally(live("table"), "table")
+        self._clean_conditionally(live("ul"), "ul")
+        self._clean_conditionally(live("div"), "div")
+        for n in live("h1"):
+            n.tag = "h2"
+        for p in reversed(live("p")):
+            if (
+                p.parent is not None
+                and not p.tlen
+                and not any(n.tag in ("img", "embed", "object", "iframe") for n in p.iter())
+            ):
                 p.remove()
-        for br in content.find_all(("br",)):
+        for br in live("br"):
             parent = br.parent
             if parent is None:
                 continue
-            kids = parent.children
+            kids = parent.kids()
             i = kids.index(br) + 1
             while i < len(kids) and kids[i].tag == TEXT and not kids[i].text.strip():
                 i += 1
             if i < len(kids) and kids[i].tag == "p":
                 br.remove()
-        for table in content.find_all(("table",)):
+        for table in live("table"):
             tbody = table.elements()[0] if has_single_tag_inside(table, "tbody") else table
             if has_single_tag_inside(tbody, "tr"):
                 row = tbody.elements()[0]
                 if has_single_tag_inside(row, "td"):
                     cell = row.elements()[0]
-                    cell.tag = "p" if all(is_phrasing(c) for c in cell.children) else "div"
+                    cell.tag = "p" if all(is_phrasing(c) for c in cell.kids()) else "div"
                     table.replace_with(cell)
 
     @staticmethod
-    def _clean(content: Node, tag: str) -> None:
-        for n in content.find_all((tag,)):
-            n.remove()
-
-    @staticmethod
     def _clean_matched(top: Node, pred: Callable[[Node, str], bool]) -> None:
-        stack = [c for c in reversed(top.children) if c.tag != TEXT]
+        stack = [c for c in reversed(top.kids()) if c.tag != TEXT]
         while stack:
             n = stack.pop()
             if n.parent is None:
@@ -460,10 +533,10 @@ class Grabber:
             if pred(n, n.cls + " " + n.id):
                 n.remove()
                 continue
-            stack.extend(c for c in reversed(n.children) if c.tag != TEXT)
+            stack.extend(c for c in reversed(n.kids()) if c.tag != TEXT)
 
-    def _mark_data_tables(self, content: Node) -> None:
-        for table in content.find_all(("table",)):
+    def _mark_data_tables(self, tables: list[Node]) -> None:
+        for table in tables:
             if self._is_data_table(table):
                 self.data_tables.add(id(table))
 
@@ -475,7 +548,7 @@ class Grabber:
             return True
         desc = list(table.iter())
         cap = next((n for n in desc if n.tag == "caption"), None)
-        if cap is not None and cap.children:
+        if cap is not None and cap.kids():
             return True
         if any(n.tag in ("col", "colgroup", "tfoot", "thead", "th") for n in desc):
             return True
@@ -499,35 +572,22 @@ class Grabber:
             a = a.parent
         return False
 
-    def _clean_conditionally(self, content: Node, tag: str) -> None:
+    def _clean_conditionally(self, nodes: list[Node], tag: str) -> None:
+        """Remove the nodes (all of kind `tag`) that look like chrome; last first, as readability."""
         if not self.flags & FLAG_CLEAN_CONDITIONALLY:
             return
-        for node in reversed(content.find_all((tag,))):
+        for node in reversed(nodes):
             if node.parent is None:
                 continue
             if self._should_remove(node, tag):
                 node.remove()
 
     def _should_remove(self, node: Node, tag: str) -> bool:
-        text = node.inner_text()
-        desc = list(node.iter())
-        is_list = tag in ("ul", "ol")
-        if not is_list and text:
-            list_len = sum(len(n.inner_text()) for n in desc if n.tag in ("ul", "ol"))
-            is_list = list_len / len(text) > 0.9
-        if tag == "table" and id(node) in self.data_tables:
-            return False
-        if self._in_data_table(node) or node.has_ancestor("code"):
-            return False
-        if any(n.tag == "table" and id(n) in self.data_tables for n in desc):
-            return False
-        weight = self.class_weight(node)
-        if weight < 0:
-            return True
-        if text.count(",") >= 10:
-            return False
+        n_text = node.tlen
         p = img = li = inputs = embeds = 0
-        for n in desc:
+        list_len = heading_len = textish_len = 0
+        has_data_table = False
+        for n in node.iter():
             t = n.tag
             if t == "p":
                 p += 1
@@ -539,32 +599,88 @@ class Grabber:
                 inputs += 1
             elif t in EMBEDS:
                 embeds += 1
-        li -= 100
-        if AD_WORDS.search(text) or LOADING_WORDS.search(text):
+            elif t in ("ul", "ol"):
+                list_len += n.tlen
+            elif t == "table" and id(n) in self.data_tables:
+                has_data_table = True
+            if t in HEADINGS:
+                heading_len += n.tlen
+            if t in TEXTISH:
+                textish_len += n.tlen
+        is_list = tag in ("ul", "ol") or (n_text > 0 and list_len / n_text > 0.9)
+        if tag == "table" and id(node) in self.data_tables:
+            return False
+        if has_data_table or self._in_data_table(node) or node.has_ancestor("code"):
+            return False
+        weight = self.class_weight(node)
+        if weight < 0:
             return True
-        heading_density = text_density(node, HEADINGS)
-        n_text = len(text)
-        ld = link_density(node)
-        tdens = text_density(node, TEXTISH)
+        if node.commas >= 10:
+            return False
+        if n_text < 40:
+            text = node.inner_text()
+            if AD_WORDS.search(text) or LOADING_WORDS.search(text):
+                return True
+        heading_density = heading_len / n_text if n_text else 0.0
+        tdens = textish_len / n_text if n_text else 0.0
+        ld = node.link_density
         in_figure = node.has_ancestor("figure")
         remove = (
             (not in_figure and img > 1 and p / img < 0.5)
-            or (not is_list and li > p)
+            or (not is_list and li - 100 > p)
             or (inputs > math.floor(p / 3))
-            or (not is_list and not in_figure and heading_density < 0.9 and n_text < 25
-                and (img == 0 or img > 2) and ld > 0)
+            or (
+                not is_list
+                and not in_figure
+                and heading_density < 0.9
+                and n_text < 25
+                and (img == 0 or img > 2)
+                and ld > 0
+            )
             or (not is_list and weight < 25 and ld > 0.2)
             or (weight >= 25 and ld > 0.5)
-            or (embeds == 1 and n_text < 75) or embeds > 1
+            or (embeds == 1 and n_text < 75)
+            or embeds > 1
             or (img == 0 and tdens == 0)
         )
         if is_list and remove:
             for child in node.elements():
                 if len(child.elements()) > 1:
                     return remove
-            if img == sum(1 for n in desc if n.tag == "li"):
+            if img == li:
                 return False
         return remove
+
+
+_PREP_TAGS = (
+    "table",
+    "form",
+    "fieldset",
+    "object",
+    "embed",
+    "footer",
+    "link",
+    "aside",
+    "iframe",
+    "input",
+    "textarea",
+    "select",
+    "button",
+    "ul",
+    "div",
+    "h1",
+    "p",
+    "br",
+)
+
+
+def _attached(node: Node, root: Node) -> bool:
+    n: Node | None = node
+    while n is not None:
+        if n is root:
+            return True
+        n = n.parent
+    return False
 
 
 def _int_attr(v: str) -> int:
@@ -574,16 +690,14 @@ def _int_attr(v: str) -> int:
         return 1
 
 
-def prep_document(body: Node) -> None:
-    """readability's _prepDocument: <br><br> chains become paragraphs, <font> becomes <span>."""
-    for n in body.iter():
-        if n.tag == "font":
-            n.tag = "span"
-    for br in body.find_all(("br",)):
+def prep_document(body: Node, brs: list[Node] | None = None) -> None:
+    """readability's _prepDocument: <br><br> chains become paragraphs (<font> became <span> in
+    dom.build). `brs`: the <br> elements if the caller collected them, else they are looked up."""
+    for br in brs if brs is not None else body.find_all(("br",)):
         parent = br.parent
         if parent is None:
             continue
-        kids = parent.children
+        kids = parent.kids()
         i = kids.index(br)
         j = i + 1
         replaced = False
@@ -616,5 +730,6 @@ def prep_document(body: Node) -> None:
             p.children.append(nxt)
         while p.children and is_whitespace(p.children[-1]):
             p.children.pop().parent = None
+        _restat(p)
         if parent.tag == "p":
             parent.tag = "div"

@@ -13,11 +13,53 @@ from typing import Any
 
 import nh3
 
-ALLOWED_TAGS = frozenset({"p", "br", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
-                          "figure", "figcaption", "em", "strong", "b", "i", "a"})
-DROP_WITH_CONTENT = frozenset({"script", "style", "iframe", "form", "noscript", "template", "object",
-                               "embed", "select", "textarea", "button", "svg", "math", "title",
-                               "frameset", "frame", "applet", "canvas", "audio", "video", "head"})
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "figure",
+        "figcaption",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "a",
+    }
+)
+DROP_WITH_CONTENT = frozenset(
+    {
+        "script",
+        "style",
+        "iframe",
+        "form",
+        "noscript",
+        "template",
+        "object",
+        "embed",
+        "select",
+        "textarea",
+        "button",
+        "svg",
+        "math",
+        "title",
+        "frameset",
+        "frame",
+        "applet",
+        "canvas",
+        "audio",
+        "video",
+        "head",
+    }
+)
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 
 
@@ -25,7 +67,7 @@ def _make_cleaner() -> Any:
     opts: dict[str, Any] = {
         "tags": set(ALLOWED_TAGS),
         "clean_content_tags": set(DROP_WITH_CONTENT),
-        "attributes": {"a": {"href"}},
+        "attributes": {"a": {"href"}, "*": set()},
         "url_schemes": set(URL_SCHEMES),
         "link_rel": None,
         "strip_comments": True,

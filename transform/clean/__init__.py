@@ -1,0 +1,31 @@
+"""Cleaning: main-text extraction, agency boilerplate, sanitising. Pure functions, no I/O.
+
+    clean_page(html: str | bytes, url: str = "") -> CleanText   a full article page
+    clean_fragment(html: str, url: str = "") -> CleanText      feed item content (content:encoded)
+    clean_plain_text(text: str) -> CleanText                   a page's text or a text/plain body
+    sanitize_html(html: str) -> str                            nh3 allow-list
+
+CleanText.paragraphs is the story body in order, without headline, byline, summary, tags or
+credit lines; those are returned as facts (headline, byline_text, dateline_text, credit_lines,
+auto_published, tags) with `removed` naming what was taken out, and `meta` (PageMeta) holding what
+<head> says (title, og:*, canonical, dates and authors as found, keywords, language, site name).
+body_html is sanitised HTML of the same blocks. `url` (optional) resolves relative links.
+
+Modules, one concern each:
+    normalize   decoding bytes, NFC, mojibake repair (ftfy, only when detected), whitespace
+    dom         a small mutable tree copied once from lexbor's HTML5 parse (selectolax)
+    readable    main-content selection: Mozilla Readability's algorithm on that tree
+    blocks      content subtree -> paragraphs with inline HTML
+    boilerplate agency credits, syndication disclaimers, bylines, tags, chrome, repeats
+    page_meta   <head> and JSON-LD metadata
+    sanitize    the nh3 allow-list
+    extract     clean_page / clean_fragment;  plaintext: clean_plain_text
+"""
+
+from .extract import clean_fragment, clean_page
+from .model import CleanText
+from .page_meta import PageMeta
+from .plaintext import clean_plain_text
+from .sanitize import sanitize_html
+
+__all__ = ["CleanText", "PageMeta", "clean_fragment", "clean_page", "clean_plain_text", "sanitize_html"]

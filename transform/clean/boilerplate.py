@@ -1,0 +1,401 @@
+"""Rules over extracted blocks: agency credits, syndication disclaimers, bylines, tags, chrome
+lines, related-story lists and repeated paragraphs.
+
+Each rule removes blocks from the body and, where the removed text is a fact (a credit line, the
+byline, the tag list, "this was auto-published"), records it in `Findings`. Rules look at one
+block's own text (and link density), never at the site: they are phrased the way wire copy and
+CMS templates phrase these lines across publishers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .blocks import Block
+
+# --- patterns -----------------------------------------------------------------------------------
+
+_AGENCIES = (
+    r"ANI|PTI|IANS|UNI|AFP|AP|Reuters|Xinhua|dpa|DPA|EFE|ANSA|Bloomberg|AAP|PA|Kyodo|Yonhap|"
+    r"TASS|Sputnik|Anadolu|WAM|SPA|KUNA|APP|Bernama|NNA|Agencies|agencies|Agency|Wires?|"
+    r"Associated Press|Agence France-Presse|Press Trust of India|Asian News International|"
+    r"Indo-Asian News Service|United News of India|Canadian Press|CNA|dpa-AFX"
+)
+
+# "( With inputs from ANI )", "(With agency inputs)", "With inputs from PTI, Reuters."
+_WITH_INPUTS = re.compile(
+    r"^[\(\[]?\s*(?:\w+\s+)?with\s+(?:additional\s+)?(?:inputs?|input)\s+from\s+[^()\[\]]{1,100}"
+    r"[\)\]]?\s*\.?$|^[\(\[]?\s*with\s+(?:\w+\s+)?(?:agency|agencies|wire|news agency)\s+"
+    r"inputs?\s*[\)\]]?\s*\.?$",
+    re.I,
+)
+# "(Reporting by A in B; Editing by C)", "Reporting by ...; Writing by ...", "Compiled by ..."
+_REPORTING = re.compile(
+    r"^[\(\[]?\s*(?:additional\s+)?(?:reporting|writing|editing|compiled|"
+    r"written|edited|research(?:ed)?|graphics?|production|translated|"
+    r"translation)\s+by\b[^\n]{0,400}$",
+    re.I,
+)
+# a paragraph that is only an agency credit: "(ANI)", "-- AFP", "— Reuters", "PTI XYZ ABC"
+_AGENCY_ONLY = re.compile(rf"^[\(\[\-–—\s]*(?:{_AGENCIES})(?:\s*[/,&]\s*(?:{_AGENCIES}))*[\)\]\s.]*$")
+# "PTI ABC DEF" (PTI's desk sign-off: agency + staff initials)
+_AGENCY_SIGNOFF = re.compile(r"^(?:PTI|IANS|UNI)(?:\s+[A-Z]{2,4}){1,6}$")
+_COPYRIGHT = re.compile(
+    r"^(?:©|\(c\)|copyright\b)[^\n]{0,200}(?:all rights reserved|may not be "
+    r"(?:published|reproduced|redistributed))|^this material may not be published"
+    r"|^(?:©|copyright)\s*(?:\d{4}\s*)?(?:" + _AGENCIES + r")\b[^\n]{0,120}$",
+    re.I,
+)
+
+# auto-published / syndicated-feed disclaimers
+_SYNDICATED = re.compile(
+    r"auto[-\s]?(?:published|generated|generated\s+from)|syndicated\s+(?:news\s+)?feed|"
+    r"(?:agency|wire|news)\s+(?:feed|copy)\b|published\s+from\s+(?:a|an|the)\s+(?:syndicated|wire|agency)|"
+    r"(?:unedited|unmodified)\s+(?:from\s+)?(?:a|an|the)?\s*(?:wire|agency|syndicated)|"
+    r"has\s+not\s+been\s+edited\s+by\s+[\w\s.&'’-]{1,60}\s+staff|"
+    r"only\s+the\s+headline\s+(?:of\s+this\s+(?:report|story|article)\s+)?(?:may\s+have\s+been|has\s+been)\s+"
+    r"(?:changed|reworked|edited)",
+    re.I,
+)
+_DISCLAIMER_CONTEXT = re.compile(
+    r"disclaimer|not\s+been\s+(?:edited|reviewed|modified)|without\s+(?:any\s+)?(?:modification|"
+    r"editing|changes)|except\s+for\s+the\s+headline|no\s+(?:editorial|edits?)|(?:is|was|has\s+been)\s+"
+    r"(?:auto[-\s]?)?(?:published|generated)\s+from|auto[-\s]?(?:published|generated)\s+(?:from|story|"
+    r"news|article|content)|reworked|this\s+(?:story|article|post|report|content)",
+    re.I,
+)
+
+_APPEARED_FIRST = re.compile(
+    r"^(?:the\s+post\s+.{1,400}\s+)?appeared\s+first\s+on\b.{0,200}$|"
+    r"^this\s+(?:article|post|story)\s+(?:originally\s+)?appeared\s+(?:first\s+)?"
+    r"on\b.{0,200}$|^the\s+post\s+.{1,400}\s+was\s+first\s+published\s+on\b.{0,200}$",
+    re.I | re.S,
+)
+
+_BYLINE = re.compile(
+    r"^(?:(?:written|reported|posted|story|words|text|edited|compiled)\s+)?(?:by|BY|By)\s*:?\s+"
+    r"(?P<name>[A-Z\u00C0-\u024F][\w.'’\-]*(?:\s+(?:[A-Z\u00C0-\u024F][\w.'’\-]*|and|&|de|del|der|van|von|"
+    r"da|di|du|el|al|bin|la|le|y),?)*)\s*(?P<rest>(?:[|,/•·–—\-]|\bUpdated\b|\bPublished\b|\bPosted\b|"
+    r"\bLast\b|\bon\b|\bin\b|$).*)$"
+)
+_DATE_LINE = re.compile(
+    r"^(?:(?:last\s+)?updated|published|posted|first\s+published|created|modified|date)\s*(?:on|at)?\s*:?\s*"
+    r"[\w,:.+/|\- ]{4,70}$|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},?\s+"
+    r"\d{4}(?:\s*(?:,|at|\|)?\s*\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*[A-Z]{0,4})?$",
+    re.I,
+)
+_DATELINE = re.compile(
+    r"^(?P<dl>(?:[A-Z][A-Za-z.'’\-]+(?:\s+[A-Z][A-Za-z.'’\-]+){0,3}(?:,\s*[A-Z][A-Za-z.'’\-]+(?:\s+"
+    r"[A-Z][A-Za-z.'’\-]+){0,2})?(?:,?\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+    r"\d{1,2})?\s*)?[\(\[](?:" + _AGENCIES + r")[\)\]]\s*[:\-–—]+\s)|^(?P<dl2>[A-Z][A-Z .'’\-]{2,40}"
+    r"(?:,\s*[A-Z][A-Za-z .'’\-]{2,30})?\s*[:\-–—]+\s)(?=[A-Z])",
+    re.I,
+)
+
+_TAGS_LINE = re.compile(
+    r"^(?:tags|tagged|topics|tagged\s+with|keywords|filed\s+under)\s*[:|\-–]\s*(?P<tags>.+)$", re.I | re.S
+)
+_RELATED_HEAD = re.compile(
+    r"^(?:related(?:\s+(?:stories|articles|news|posts|coverage|content|reading|links|topics|videos?))?|"
+    r"(?:\w+\s+)?(?:related|realted)\s+(?:stories|articles|news|posts)|also\s+read|read\s+(?:more|also|next)|"
+    r"more\s+(?:from|on|stories|news|in|like\s+this)\b.*|trending(?:\s+(?:now|stories|news|topics))?|"
+    r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested(?:\s+in)?|enjoy)|"
+    r"recommended(?:\s+(?:for\s+you|stories|articles|reading))?|most\s+(?:read|popular|viewed|shared)|"
+    r"popular\s+(?:stories|now|posts)|"
+    r"top\s+stories|latest\s+(?:news|stories|videos?)|see\s+also|don'?t\s+miss|must\s+read|"
+    r"what\s+to\s+read\s+next|further\s+reading|editor'?s\s+picks?|recent\s+posts|"
+    r"in\s+case\s+you\s+missed\s+it)\s*[:|.]?$",
+    re.I,
+)
+_TEASER = re.compile(
+    r"^(?:also\s+read|read\s+(?:also|more|next|here)|also\s+see|see\s+also|related|"
+    r"watch|also\s+watch|recommended|must\s+read|don'?t\s+miss|click\s+here|read\s+the\s+"
+    r"(?:full|original)\s+(?:story|article|report))\s*[:|\-–—>»]",
+    re.I,
+)
+_CHROME = re.compile(
+    r"^(?:advertisement|advertising|advert|ads?|sponsored(?:\s+content)?|promoted|open\s+in\s+app|e-?paper|"
+    r"download\s+(?:the|our)\s+(?:\w+\s+)?app.*|get\s+the\s+app|subscribe(?:\s+now)?|sign\s+up(?:\s+now)?|"
+    r"log\s*in|sign\s+in|skip\s+to\s+(?:main\s+)?content|(?:story|article)\s+continues\s+(?:below|after).*|"
+    r"continue\s+reading(?:\s+(?:below|the\s+main\s+story))?|scroll\s+(?:down\s+)?to\s+continue.*|"
+    r"click\s+here\s+to\s+.{0,60}|(?:share|tweet)\s+(?:this|on)\b.{0,40}|share|print|email|comments?|"
+    r"follow\s+us\s+on\b.{0,60}|listen\s+to\s+(?:this\s+)?(?:article|story).{0,30}|"
+    r"(?:\d+\s+)?min(?:ute)?s?\s+read|(?:facebook|twitter|whatsapp|linkedin|telegram|reddit|email|copy\s+link)"
+    r"(?:\s*[|,/•·]?\s*(?:facebook|twitter|whatsapp|linkedin|telegram|reddit|email|copy\s+link))*|"
+    r"image\s+(?:source|copyright)\b.{0,60}|loading\.*|back\s+to\s+top|view\s+comments|"
+    r"newsletter|sign\s+up\s+(?:for|to)\s+(?:our|the)\s+.{0,40}newsletter.{0,40}|"
+    r".{0,60}\b(?:requires?|enable)\s+javascript\b.{0,60}|tell\s+us\s+what\s+you\s+think.{0,20}|"
+    r"leave\s+a\s+(?:comment|reply)|post\s+a\s+comment|join\s+the\s+(?:conversation|discussion)|"
+    r"(?:view|show|read|see)\s+(?:all\s+)?(?:\d+\s+)?comments?.{0,20})\s*[.!:…]*$",
+    re.I,
+)
+# unrendered CMS shortcodes: [button link="..."]Send us your review[/button]
+_SHORTCODE = re.compile(r"^\[(\w+)\b[^\]]*\].*\[/\1\]$|^\[/?\w+(?:\s+\w+=[^\]]*)?\]$", re.S)
+
+# the writer's contact line at the end of a story; newsletter and app promotions
+_CONTACT = re.compile(
+    r"\b(?:may|can)\s+be\s+(?:reached|contacted|emailed)\s+(?:at|on|via)\b|\breach\s+(?:him|her|them|me|us)\s+"
+    r"(?:at|on|via)\b|\bcontact\s+(?:him|her|them|the\s+(?:writer|author|reporter))\s+at\b|\bfollow\s+"
+    r"(?:him|her|them|me|us)\s+on\s+(?:twitter|x|facebook|instagram|threads|bluesky)\b|\bemail\s+(?:him|her|"
+    r"them)\s+at\b|^(?:have\s+a\s+(?:news\s+)?tip|got\s+a\s+(?:news\s+)?tip)\b",
+    re.I,
+)
+_PROMO = re.compile(
+    r"^(?:get|sign\s+up\s+for|subscribe\s+to|receive|stay\s+up\s+to\s+date|download|join)\b.{0,160}"
+    r"(?:newsletter|inbox|subscribe|subscription|our\s+app|the\s+app|notifications|alerts)\b|"
+    r"^(?:this\s+(?:web)?site|we)\s+uses?\s+cookies\b|^by\s+(?:continuing|using)\s+(?:to\s+use\s+)?this\s+"
+    r"(?:web)?site\b|^.{0,120}\bclick\s+here\b.{0,120}$",
+    re.I,
+)
+
+_DISCLOSURE = re.compile(
+    r"^(?:this\s+(?:post|article|page|story|content)\s+(?:may\s+)?contains?\s+(?:\w+\s+)?affiliate|"
+    r"(?:we|i)\s+may\s+(?:earn|receive)\s+(?:a\s+)?(?:small\s+)?(?:commission|compensation)|"
+    r"as\s+an\s+amazon\s+associate)",
+    re.I,
+)
+# class names of containers whose text is not the story: captions and photo credits, author boxes
+_CAPTION_CLASS = re.compile(r"caption|(?:photo|image|img|media|picture)[-_]?credit", re.I)
+_NOT_CAPTION = re.compile(r"^(?:no|has[-_]?no|without|hide)[-_]?", re.I)
+_AUTHOR_BOX_CLASS = re.compile(
+    r"author[-_]?(?:bio|box|info|card|description|details|about)|about[-_]?(?:the[-_]?)?author|bio[-_]?box|"
+    r"contributor[-_]?bio",
+    re.I,
+)
+
+_WORDS = re.compile(r"\w+")
+
+
+@dataclass
+class Findings:
+    byline: str = ""
+    dateline: str = ""
+    credits: list[str] = field(default_factory=list)
+    auto_published: bool = False
+    tags: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def drop(self, label: str) -> None:
+        if label not in self.removed:
+            self.removed.append(label)
+
+
+def key(text: str) -> str:
+    """Comparison key: lower-cased word tokens."""
+    return " ".join(_WORDS.findall(text.lower()))
+
+
+def is_credit(text: str) -> bool:
+    if len(text) > 400:
+        return False
+    t = text.strip()
+    if _WITH_INPUTS.match(t) or _AGENCY_ONLY.match(t) or _AGENCY_SIGNOFF.match(t):
+        return True
+    return bool(_REPORTING.match(t)) and len(t) < 300 and _looks_parenthetical_or_short(t)
+
+
+def _looks_parenthetical_or_short(t: str) -> bool:
+    return t.startswith(("(", "[")) or len(t) < 200 or ";" in t
+
+
+def is_copyright(text: str) -> bool:
+    return len(text) < 400 and bool(_COPYRIGHT.search(text.strip()))
+
+
+def is_disclaimer(text: str) -> bool:
+    if len(text) > 600:
+        return False
+    return bool(_SYNDICATED.search(text)) and bool(_DISCLAIMER_CONTEXT.search(text))
+
+
+def is_appeared_first(text: str) -> bool:
+    return len(text) < 600 and bool(_APPEARED_FIRST.match(text.strip()))
+
+
+def is_chrome(text: str) -> bool:
+    return len(text) < 120 and bool(_CHROME.match(text.strip(" \t|•·-–—>»")))
+
+
+def is_caption_class(classes: str) -> bool:
+    """A class token naming a caption or photo credit ("wp-caption-text"), not "no_caption"."""
+    if not _CAPTION_CLASS.search(classes):
+        return False
+    return any(_CAPTION_CLASS.search(t) and not _NOT_CAPTION.match(t) for t in classes.split())
+
+
+def is_contact_or_promo(text: str) -> bool:
+    return len(text) < 400 and bool(_CONTACT.search(text) or _PROMO.search(text.strip()))
+
+
+def is_related_heading(text: str) -> bool:
+    return len(text) < 60 and bool(_RELATED_HEAD.match(text.strip(" \t|•·-–—>»:.…")))
+
+
+def match_byline(text: str) -> bool:
+    if len(text) > 160:
+        return False
+    m = _BYLINE.match(text.strip())
+    if not m:
+        return False
+    rest = m.group("rest")
+    # "By the end of the day, ..." is a sentence, not a byline
+    return not (rest and len(rest) > 100)
+
+
+def is_date_line(text: str) -> bool:
+    return len(text) < 90 and bool(_DATE_LINE.match(text.strip()))
+
+
+def dateline_of(text: str) -> str:
+    m = _DATELINE.match(text)
+    if not m:
+        return ""
+    return (m.group("dl") or m.group("dl2") or "").strip(" :-–—")
+
+
+def split_tags_line(text: str) -> str | None:
+    m = _TAGS_LINE.match(text.strip())
+    return m.group("tags").strip() if m else None
+
+
+# --- the pass over blocks ----------------------------------------------------------------------------
+
+
+def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: str = "page") -> list[Block]:
+    """Remove boilerplate blocks, recording what was found. mode: page | fragment | text."""
+    kept: list[Block] = []
+    head_key = key(headline) if headline else ""
+    seen_body = False  # a long prose paragraph has been kept
+    in_related = False  # after a "Related stories" heading: drop the link list that follows
+    for blk in blocks:
+        text = blk.text
+        if blk.kind == "caption" or is_caption_class(blk.classes):
+            f.drop("caption")  # photo captions and credits are not the story's text
+            continue
+        if _AUTHOR_BOX_CLASS.search(blk.classes) or _DISCLOSURE.match(text):
+            f.drop("author-box-or-disclosure")
+            continue
+        if is_related_heading(text):
+            f.drop("related-list")
+            if mode == "text":
+                break  # a page's text: everything from "Related Stories" on is chrome
+            in_related = True
+            continue
+        if in_related:
+            if (
+                blk.link_density >= 0.5
+                or (blk.kind == "li" and len(text) < 200)
+                or (mode == "text" and len(text) < 200)
+            ):
+                continue
+            in_related = False
+        if not seen_body and head_key and len(kept) < 4:
+            k = key(text)
+            # the headline again, or a breadcrumb trail ending in it
+            if k == head_key or (head_key in k and len(k) < len(head_key) + 60 and blk.link_density > 0.1):
+                f.drop("headline")
+                continue
+        if not seen_body and len(kept) < 6:
+            if match_byline(text):
+                if not f.byline:
+                    f.byline = text
+                f.drop("byline")
+                continue
+            if is_date_line(text):
+                f.drop("date-line")
+                continue
+        if (
+            seen_body
+            and len(text) < 90
+            and _DATE_LINE.match(text)
+            and re.match(r"(?:last\s+)?updated|published|posted|first\s+published", text, re.I)
+        ):
+            f.drop("date-line")
+            continue
+        if is_disclaimer(text):
+            f.auto_published = True
+            f.drop("disclaimer")
+            continue
+        if is_credit(text):
+            f.credits.append(text)
+            f.drop("credit-line")
+            continue
+        if is_copyright(text):
+            f.credits.append(text)
+            f.drop("copyright")
+            continue
+        if is_appeared_first(text):
+            f.drop("appeared-first-on")
+            continue
+        tags = split_tags_line(text) if len(text) < 2000 else None
+        if tags is not None and (
+            blk.link_density > 0.5
+            or mode != "page"
+            or "tag" in blk.classes.lower()
+            or not re.search(r"[.!?]\s", tags)
+        ):
+            f.tags.append(tags)
+            f.drop("tags")
+            continue
+        if is_chrome(text) or _SHORTCODE.match(text) or "breadcrumb" in blk.classes:
+            f.drop("chrome")
+            continue
+        if is_contact_or_promo(text):
+            f.drop("contact-or-promo")
+            continue
+        if _TEASER.match(text) and (blk.link_density > 0.3 or len(text) < 200):
+            f.drop("also-read")
+            continue
+        if not f.dateline and not seen_body:
+            dl = dateline_of(text)
+            if dl:
+                f.dateline = dl
+        kept.append(blk)
+        if blk.kind == "p" and len(text) > 120:
+            seen_body = True
+    return dedupe(kept, f, always=mode == "text")
+
+
+def dedupe(blocks: list[Block], f: Findings, always: bool = False) -> list[Block]:
+    """Keep a repeated paragraph once: the first prose (<p>) occurrence, else the first.
+
+    In HTML a repeat counts only when the copies were rendered differently: another kind of block
+    (a summary <h2> and the first <p>) anywhere, or, for the lede (one of the first two blocks),
+    another class or parent element. Identical siblings and repeats further down are left alone
+    (a deliberate repetition); `always` (plain text) drops every repeat.
+    Also drops a leading summary that is a prefix of a paragraph right after it.
+    """
+    keys = [key(b.text) for b in blocks]
+    first: dict[str, int] = {}
+    drop: set[int] = set()
+    for i, k in enumerate(keys):
+        if len(k) < 25 or k.count(" ") < 3:
+            continue
+        j = first.get(k)
+        if j is None:
+            first[k] = i
+            continue
+        a, b = blocks[j], blocks[i]
+        if not always and a.kind == b.kind and (a.origin == b.origin or j > 1):
+            continue
+        # keep the prose occurrence: a heading/caption summary gives way to the paragraph
+        if blocks[j].kind != "p" and blocks[i].kind == "p":
+            drop.add(j)
+            first[k] = i
+        else:
+            drop.add(i)
+    # a truncated summary ("...") right before the full paragraph
+    for i in range(min(len(blocks) - 1, 6)):
+        if i in drop:
+            continue
+        k = keys[i].rstrip()
+        if len(k) < 50:
+            continue
+        for j in range(i + 1, min(i + 4, len(blocks))):
+            if j not in drop and len(keys[j]) > len(k) and keys[j].startswith(k):
+                drop.add(i)
+                break
+    if drop:
+        f.drop("repeated-paragraph")
+    return [b for i, b in enumerate(blocks) if i not in drop]
