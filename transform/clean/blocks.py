@@ -108,15 +108,14 @@ class _Builder:
         self.in_link = 0
 
     def flush(self, kind: str, group: int, ordered: bool, classes: str, origin: int) -> None:
-        if self.text:
-            text = collapse("".join(self.text))
-            if text:
-                raw_html = "".join(self.html).strip()
-                self.blocks.append(
-                    Block(
-                        kind, text, raw_html, min(self.link_chars, len(text)), group, ordered, classes, origin
-                    )
-                )
+        if not self.text:
+            return  # (inline tags opened without text yet carry over to the next block)
+        text = collapse("".join(self.text))
+        if text:
+            raw_html = collapse("".join(self.html))
+            self.blocks.append(
+                Block(kind, text, raw_html, min(self.link_chars, len(text)), group, ordered, classes, origin)
+            )
         self.text = []
         self.html = []
         self.link_chars = 0
@@ -160,7 +159,7 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
         if tag == TEXT:
             t = node.text
             b.text.append(t)
-            b.html.append(_html.escape(t, quote=False))
+            b.html.append(_html.escape(t, quote=False) if ("&" in t or "<" in t or ">" in t) else t)
             if b.in_link:
                 b.link_chars += len(t.strip())
             continue
@@ -197,7 +196,7 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
                 kind = "p"  # a block inside a heading: the heading's own text was flushed
             ctx.append((kind, group, ordered, classes, origin))
             stack.append((node, _CLOSE_BLOCK))
-            stack.extend((c, _OPEN) for c in reversed(node.kids()))
+            stack.extend([(c, _OPEN) for c in reversed(node.kids())])
             continue
         # inline element
         if tag == "a":
@@ -209,7 +208,7 @@ def to_blocks(root: Node, base_url: str = "") -> list[Block]:
         elif tag in INLINE_KEEP:
             b.html.append(f"<{tag}>")
             stack.append((node, _CLOSE_INLINE))
-        stack.extend((c, _OPEN) for c in reversed(node.kids()))
+        stack.extend([(c, _OPEN) for c in reversed(node.kids())])
     b.flush(*ctx[-1])
     return b.blocks
 

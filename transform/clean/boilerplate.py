@@ -9,6 +9,7 @@ CMS templates phrase these lines across publishers.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -25,9 +26,12 @@ _AGENCIES = (
 
 # "( With inputs from ANI )", "(With agency inputs)", "With inputs from PTI, Reuters."
 _WITH_INPUTS = re.compile(
-    r"^[\(\[]?\s*(?:\w+\s+)?with\s+(?:additional\s+)?(?:inputs?|input)\s+from\s+[^()\[\]]{1,100}"
-    r"[\)\]]?\s*\.?$|^[\(\[]?\s*with\s+(?:\w+\s+)?(?:agency|agencies|wire|news agency)\s+"
-    r"inputs?\s*[\)\]]?\s*\.?$",
+    # in brackets, anything: "( With inputs from ANI )", "(with inputs from our correspondent)"
+    r"^[\(\[]\s*(?:\w+\s+)?with\s+(?:additional\s+)?inputs?\s+from\s+[^()\[\]]{1,100}[\)\]]\s*\.?$|"
+    # bare: only names after "from": "With inputs from PTI, Reuters.", "-- With inputs from agencies"
+    r"^[\-–—\s]*(?:\w+\s+)?with\s+(?:additional\s+)?inputs?\s+from\s+(?:agencies|wires|"
+    r"(?-i:[A-Z])[\w.&'’\-]*(?:(?:\s*[,&/]\s*|\s+and\s+|\s+)(?-i:[A-Z])[\w.&'’\-]*){0,6})\s*\.?$|"
+    r"^[\(\[]?\s*with\s+(?:\w+\s+)?(?:agency|agencies|wire|news\s+agency)\s+inputs?\s*[\)\]]?\s*\.?$",
     re.I,
 )
 # "(Reporting by A in B; Editing by C)", "Reporting by ...; Writing by ...", "Compiled by ..."
@@ -74,10 +78,11 @@ _APPEARED_FIRST = re.compile(
 )
 
 _BYLINE = re.compile(
-    r"^(?:(?:written|reported|posted|story|words|text|edited|compiled)\s+)?(?:by|BY|By)\s*:?\s+"
+    r"^(?:(?:written|reported|posted|story|words|text|edited|compiled)\s+)?(?:by|BY|By|Por|POR|Par|PAR|Von|VON|"
+    r"Di|DI|Door|DOOR)\s*:?\s+"
     r"(?P<name>[A-Z\u00C0-\u024F][\w.'’\-]*(?:\s+(?:[A-Z\u00C0-\u024F][\w.'’\-]*|and|&|de|del|der|van|von|"
-    r"da|di|du|el|al|bin|la|le|y),?)*)\s*(?P<rest>(?:[|,/•·–—\-]|\bUpdated\b|\bPublished\b|\bPosted\b|"
-    r"\bLast\b|\bon\b|\bin\b|$).*)$"
+    r"da|di|du|el|al|bin|la|le|y|e|et|und|en),?)*)\s*(?P<rest>(?:[|,/•·–—\-]|\bUpdated\b|\bPublished\b|"
+    r"\bPosted\b|\bLast\b|\bon\b|\bin\b|$).*)$"
 )
 _DATE_LINE = re.compile(
     r"^(?:(?:last\s+)?updated|published|posted|first\s+published|created|modified|date)\s*(?:on|at)?\s*:?\s*"
@@ -165,6 +170,36 @@ _AUTHOR_BOX_CLASS = re.compile(
 )
 
 _WORDS = re.compile(r"\w+")
+# cheap substring tests that must pass before the expensive patterns run
+_COPYRIGHT_WORDS = ("©", "copyright", "(c)", "rights reserved", "may not be")
+_DISCLAIMER_WORDS = (
+    "auto",
+    "syndicat",
+    "feed",
+    "wire",
+    "staff",
+    "headline",
+    "agency",
+    "unedited",
+    "unmodified",
+)
+_CONTACT_WORDS = ("reach", "contact", "follow", "email", "tip")
+_TAG_STARTS = ("tag", "topic", "keyword", "filed")
+_LATE_DATE_LINE = re.compile(r"(?:last\s+)?updated|published|posted|first\s+published", re.I)
+_PROMO_STARTS = (
+    "get",
+    "sign up",
+    "subscribe",
+    "receive",
+    "stay up",
+    "download",
+    "join",
+    "this site",
+    "this web",
+    "we use",
+    "by continuing",
+    "by using",
+)
 
 
 @dataclass
@@ -200,11 +235,19 @@ def _looks_parenthetical_or_short(t: str) -> bool:
 
 
 def is_copyright(text: str) -> bool:
-    return len(text) < 400 and bool(_COPYRIGHT.search(text.strip()))
+    if len(text) >= 400:
+        return False
+    low = text.lower()
+    if not any(w in low for w in _COPYRIGHT_WORDS):
+        return False
+    return bool(_COPYRIGHT.search(text.strip()))
 
 
 def is_disclaimer(text: str) -> bool:
     if len(text) > 600:
+        return False
+    low = text.lower()
+    if not any(w in low for w in _DISCLAIMER_WORDS):
         return False
     return bool(_SYNDICATED.search(text)) and bool(_DISCLAIMER_CONTEXT.search(text))
 
@@ -217,15 +260,28 @@ def is_chrome(text: str) -> bool:
     return len(text) < 120 and bool(_CHROME.match(text.strip(" \t|•·-–—>»")))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_caption_class(classes: str) -> bool:
     """A class token naming a caption or photo credit ("wp-caption-text"), not "no_caption"."""
-    if not _CAPTION_CLASS.search(classes):
+    if not classes or not _CAPTION_CLASS.search(classes):
         return False
     return any(_CAPTION_CLASS.search(t) and not _NOT_CAPTION.match(t) for t in classes.split())
 
 
+@functools.lru_cache(maxsize=4096)
+def is_author_box_class(classes: str) -> bool:
+    return bool(classes) and bool(_AUTHOR_BOX_CLASS.search(classes))
+
+
 def is_contact_or_promo(text: str) -> bool:
-    return len(text) < 400 and bool(_CONTACT.search(text) or _PROMO.search(text.strip()))
+    if len(text) >= 400:
+        return False
+    low = text.lower()
+    if any(w in low for w in _CONTACT_WORDS) and _CONTACT.search(text):
+        return True
+    return (low.lstrip().startswith(_PROMO_STARTS) or "click here" in low) and bool(
+        _PROMO.search(text.strip())
+    )
 
 
 def is_related_heading(text: str) -> bool:
@@ -265,38 +321,45 @@ def split_tags_line(text: str) -> str | None:
 def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: str = "page") -> list[Block]:
     """Remove boilerplate blocks, recording what was found. mode: page | fragment | text."""
     kept: list[Block] = []
+    keys: list[str] = []
     head_key = key(headline) if headline else ""
     seen_body = False  # a long prose paragraph has been kept
     in_related = False  # after a "Related stories" heading: drop the link list that follows
     for blk in blocks:
         text = blk.text
-        if blk.kind == "caption" or is_caption_class(blk.classes):
+        n = len(text)
+        classes = blk.classes
+        if blk.kind == "caption" or is_caption_class(classes):
             f.drop("caption")  # photo captions and credits are not the story's text
             continue
-        if _AUTHOR_BOX_CLASS.search(blk.classes) or _DISCLOSURE.match(text):
+        if is_author_box_class(classes):
             f.drop("author-box-or-disclosure")
             continue
-        if is_related_heading(text):
+        if n < 60 and is_related_heading(text):
             f.drop("related-list")
             if mode == "text":
                 break  # a page's text: everything from "Related Stories" on is chrome
             in_related = True
             continue
         if in_related:
-            if (
-                blk.link_density >= 0.5
-                or (blk.kind == "li" and len(text) < 200)
-                or (mode == "text" and len(text) < 200)
-            ):
+            if blk.link_density >= 0.5 or (n < 200 and (blk.kind == "li" or mode == "text")):
                 continue
             in_related = False
-        if not seen_body and head_key and len(kept) < 4:
-            k = key(text)
+        low = text.lower()
+        words = _WORDS.findall(low)
+        k = " ".join(words)
+        if not seen_body and len(kept) < 6:
             # the headline again, or a breadcrumb trail ending in it
-            if k == head_key or (head_key in k and len(k) < len(head_key) + 60 and blk.link_density > 0.1):
+            if (
+                head_key
+                and len(kept) < 4
+                and (
+                    k == head_key
+                    or (head_key in k and len(k) < len(head_key) + 60 and blk.link_density > 0.1)
+                )
+            ):
                 f.drop("headline")
                 continue
-        if not seen_body and len(kept) < 6:
             if match_byline(text):
                 if not f.byline:
                     f.byline = text
@@ -305,30 +368,107 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
             if is_date_line(text):
                 f.drop("date-line")
                 continue
-        if (
-            seen_body
-            and len(text) < 90
-            and _DATE_LINE.match(text)
-            and re.match(r"(?:last\s+)?updated|published|posted|first\s+published", text, re.I)
-        ):
-            f.drop("date-line")
+        label = _boilerplate(text, low, words, blk, mode=mode, f=f, seen_body=seen_body)
+        if label:
+            f.drop(label)
             continue
+        if not f.dateline and not seen_body:
+            dl = dateline_of(text)
+            if dl:
+                f.dateline = dl
+        kept.append(blk)
+        keys.append(k)
+        if blk.kind == "p" and n > 120:
+            seen_body = True
+    return dedupe(kept, f, always=mode == "text", keys=keys)
+
+
+# words one of which every agency/CMS boilerplate line contains (a cheap gate before the patterns)
+_SUSPECT_WORDS = frozenset(
+    (
+        "auto",
+        "autopublished",
+        "autogenerated",
+        "syndicated",
+        "syndication",
+        "feed",
+        "feeds",
+        "wire",
+        "wires",
+        "staff",
+        "headline",
+        "agency",
+        "agencies",
+        "unedited",
+        "unmodified",
+        "disclaimer",
+        "inputs",
+        "input",
+        "reporting",
+        "writing",
+        "editing",
+        "compiled",
+        "written",
+        "edited",
+        "research",
+        "researched",
+        "graphics",
+        "graphic",
+        "production",
+        "translated",
+        "translation",
+        "copyright",
+        "reserved",
+        "c",
+        "appeared",
+        "published",
+        "reach",
+        "reached",
+        "contact",
+        "contacted",
+        "follow",
+        "email",
+        "emailed",
+        "tip",
+        "affiliate",
+        "commission",
+        "compensation",
+        "amazon",
+    )
+)
+_AGENCY_WORDS = frozenset(w.lower() for w in re.findall(r"\w+", _AGENCIES))
+
+
+def _boilerplate(
+    text: str, low: str, words: list[str], blk: Block, *, mode: str, f: Findings, seen_body: bool
+) -> str:
+    """The removal label for agency/CMS boilerplate (recording its facts in f), or ""."""
+    n = len(text)
+    suspect = n < 600 and (
+        not _SUSPECT_WORDS.isdisjoint(words)
+        or "©" in text
+        or (n < 120 and not _AGENCY_WORDS.isdisjoint(words))
+    )
+    if suspect:
+        if seen_body and n < 90 and _DATE_LINE.match(text) and _LATE_DATE_LINE.match(text):
+            return "date-line"
         if is_disclaimer(text):
             f.auto_published = True
-            f.drop("disclaimer")
-            continue
+            return "disclaimer"
         if is_credit(text):
             f.credits.append(text)
-            f.drop("credit-line")
-            continue
+            return "credit-line"
         if is_copyright(text):
             f.credits.append(text)
-            f.drop("copyright")
-            continue
+            return "copyright"
         if is_appeared_first(text):
-            f.drop("appeared-first-on")
-            continue
-        tags = split_tags_line(text) if len(text) < 2000 else None
+            return "appeared-first-on"
+        if _DISCLOSURE.match(text):
+            return "author-box-or-disclosure"
+        if any(w in low for w in _CONTACT_WORDS) and _CONTACT.search(text):
+            return "contact-or-promo"
+    if n < 2000 and low.startswith(_TAG_STARTS):
+        tags = split_tags_line(text)
         if tags is not None and (
             blk.link_density > 0.5
             or mode != "page"
@@ -336,28 +476,27 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
             or not re.search(r"[.!?]\s", tags)
         ):
             f.tags.append(tags)
-            f.drop("tags")
-            continue
-        if is_chrome(text) or _SHORTCODE.match(text) or "breadcrumb" in blk.classes:
-            f.drop("chrome")
-            continue
-        if is_contact_or_promo(text):
-            f.drop("contact-or-promo")
-            continue
-        if _TEASER.match(text) and (blk.link_density > 0.3 or len(text) < 200):
-            f.drop("also-read")
-            continue
-        if not f.dateline and not seen_body:
-            dl = dateline_of(text)
-            if dl:
-                f.dateline = dl
-        kept.append(blk)
-        if blk.kind == "p" and len(text) > 120:
-            seen_body = True
-    return dedupe(kept, f, always=mode == "text")
+            return "tags"
+    if (
+        (n < 120 and is_chrome(text))
+        or (text[:1] == "[" and _SHORTCODE.match(text))
+        or ("breadcrumb" in blk.classes)
+    ):
+        return "chrome"
+    if (
+        n < 400
+        and (low.lstrip().startswith(_PROMO_STARTS) or "click here" in low)
+        and _PROMO.search(text.strip())
+    ):
+        return "contact-or-promo"
+    if (n < 200 or blk.link_density > 0.3) and _TEASER.match(text):
+        return "also-read"
+    return ""
 
 
-def dedupe(blocks: list[Block], f: Findings, always: bool = False) -> list[Block]:
+def dedupe(
+    blocks: list[Block], f: Findings, always: bool = False, keys: list[str] | None = None
+) -> list[Block]:
     """Keep a repeated paragraph once: the first prose (<p>) occurrence, else the first.
 
     In HTML a repeat counts only when the copies were rendered differently: another kind of block
@@ -366,7 +505,8 @@ def dedupe(blocks: list[Block], f: Findings, always: bool = False) -> list[Block
     (a deliberate repetition); `always` (plain text) drops every repeat.
     Also drops a leading summary that is a prefix of a paragraph right after it.
     """
-    keys = [key(b.text) for b in blocks]
+    if keys is None:
+        keys = [key(b.text) for b in blocks]
     first: dict[str, int] = {}
     drop: set[int] = set()
     for i, k in enumerate(keys):

@@ -134,7 +134,7 @@ class Node:
             node = stack.pop()
             yield node
             if node.children:
-                stack.extend(c for c in reversed(node.kids()) if c.tag != TEXT)
+                stack.extend([c for c in reversed(node.kids()) if c.tag != TEXT])
 
     def find_all(self, tags: Iterable[str]) -> list[Node]:
         tags = tags if isinstance(tags, (set, frozenset)) else frozenset(tags)
@@ -242,13 +242,17 @@ def is_hidden(attrs: dict[str, Any]) -> bool:
 
 
 def build(
-    lex_node: Any, tag: str = "body", skip_hidden: bool = True, collect: dict[str, list[Node]] | None = None
+    lex_node: Any,
+    tag: str = "body",
+    skip_hidden: bool = True,
+    collect: dict[str, list[Node]] | None = None,
+    stats: bool = True,
 ) -> Node:
     """Copy a selectolax (lexbor) node's subtree into a Node tree rooted at a new `tag` node.
 
     Statistics (tlen/llen/commas) are computed on the way; <font> becomes <span> (as readability
     does); `collect`, when given, maps tag names to lists that receive those elements in
-    document order.
+    document order. stats=False skips the statistics (for callers that never score the tree).
     """
     root = Node(tag, lex_node.attributes if lex_node is not None else {})
     if lex_node is None:
@@ -265,7 +269,8 @@ def build(
                 txt = ch.text_content
                 if txt:
                     tn = Node(TEXT, _NO_ATTRS, parent, txt)
-                    measure_text(tn)
+                    if stats:
+                        measure_text(tn)
                     kids.append(tn)
                 continue
             if t in SKIP_TAGS or t[0] in "-_!":
@@ -286,7 +291,7 @@ def build(
                     tn = Node(TEXT, _NO_ATTRS, n, txt)
                     measure_text(tn)
                     n.children.append(tn)
-    for n in reversed(elements):
+    for n in reversed(elements) if stats else ():
         tl = cm = 0
         ll = 0.0
         for c in n.children:

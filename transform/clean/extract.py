@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import html as _html
 import re
 from typing import Any
 
@@ -9,7 +11,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from . import boilerplate as bp
 from .blocks import Block, to_blocks
-from .dom import Node, build
+from .dom import TEXT, Node, build
 from .model import CleanText, finish
 from .normalize import clean_text, collapse, decode_html, fix_mojibake, has_mojibake
 from .page_meta import PageMeta, extract_meta
@@ -123,9 +125,9 @@ _SOCIAL_EMBED = re.compile(
 )
 
 
-def _make_body(lex_body: Any) -> Node:
+def _make_body(lex_body: Any, stats: bool = True) -> Node:
     found: dict[str, list[Node]] = {"br": [], "blockquote": []}
-    body = build(lex_body, collect=found)
+    body = build(lex_body, collect=found, stats=stats)
     prep_document(body, found["br"])
     for bq in found["blockquote"]:
         if _SOCIAL_EMBED.search(bq.cls):
@@ -177,25 +179,27 @@ def clean_page(html: str | bytes, url: str = "") -> CleanText:
     return finish(blocks, f, headline=headline, meta=meta, byline=grabber.byline)
 
 
+@functools.lru_cache(maxsize=8192)
+def _chrome_names(names: str) -> bool:
+    return bool(_FRAGMENT_CHROME.search(names) or (UNLIKELY.search(names) and NEGATIVE.search(names)))
+
+
 def _strip_fragment_chrome(body: Node) -> None:
     stack = [body]
     while stack:
         node = stack.pop()
-        for child in list(node.kids()):
-            if child.tag == "#text":
+        for child in node.kids():
+            if child.tag == TEXT:
                 continue
-            names = child.cls + " " + child.id
             if child.tag in _FRAGMENT_DROP_TAGS:
                 child.remove()
                 continue
-            if names.strip() and (
-                _FRAGMENT_CHROME.search(names) or (UNLIKELY.search(names) and NEGATIVE.search(names))
-            ):
-                child.remove()
-                continue
-            if child.get("role") in UNLIKELY_ROLES:
-                child.remove()
-                continue
+            attrs = child.attrs
+            if attrs:
+                names = child.cls + " " + child.id
+                if (names != " " and _chrome_names(names)) or attrs.get("role") in UNLIKELY_ROLES:
+                    child.remove()
+                    continue
             stack.append(child)
 
 
@@ -210,9 +214,9 @@ def clean_fragment(html: str, url: str = "") -> CleanText:
     if "<" not in html:
         from .plaintext import clean_plain_text
 
-        return clean_plain_text(html)
+        return clean_plain_text(_html.unescape(html) if "&" in html else html)
     tree = LexborHTMLParser(html)
-    body = _make_body(tree.body) if tree.body is not None else Node("body")
+    body = _make_body(tree.body, stats=False) if tree.body is not None else Node("body")
     _strip_fragment_chrome(body)
     blocks = _repair(to_blocks(body, url))
     f = bp.Findings()
