@@ -48,7 +48,8 @@ _AGENCY_SIGNOFF = re.compile(r"^(?:PTI|IANS|UNI)(?:\s+[A-Z]{2,4}){1,6}$")
 _COPYRIGHT = re.compile(
     r"^(?:©|\(c\)|copyright\b)[^\n]{0,200}(?:all rights reserved|may not be "
     r"(?:published|reproduced|redistributed))|^this material may not be published"
-    r"|^(?:©|copyright)\s*(?:\d{4}\s*)?(?:" + _AGENCIES + r")\b[^\n]{0,120}$",
+    # "© Thomson Reuters 2024", "(c) 2024 AFP", "Copyright 2024 Example Media"
+    r"|^(?:©|\(c\))[^\n]{1,150}$|^copyright\s*(?:©\s*)?(?:\d{4}\b|(?:" + _AGENCIES + r")\b)[^\n]{0,150}$",
     re.I,
 )
 
@@ -148,7 +149,8 @@ _CONTACT = re.compile(
 )
 _PROMO = re.compile(
     r"^(?:get|sign\s+up\s+for|subscribe\s+to|receive|stay\s+up\s+to\s+date|download|join)\b.{0,160}"
-    r"(?:newsletter|inbox|subscribe|subscription|our\s+app|the\s+app|notifications|alerts)\b|"
+    r"(?:newsletters?|inbox|subscribe|subscription|our\s+app|the\s+\w+\s+app|push\s+notifications|"
+    r"(?:email|news|breaking\s+news)\s+alerts)\b|"
     r"^(?:this\s+(?:web)?site|we)\s+uses?\s+cookies\b|^by\s+(?:continuing|using)\s+(?:to\s+use\s+)?this\s+"
     r"(?:web)?site\b|^.{0,120}\bclick\s+here\b.{0,120}$",
     re.I,
@@ -184,6 +186,7 @@ _DISCLAIMER_WORDS = (
     "unmodified",
 )
 _CONTACT_WORDS = ("reach", "contact", "follow", "email", "tip")
+_CONTACT_LABEL = "contact"
 _TAG_STARTS = ("tag", "topic", "keyword", "filed")
 _LATE_DATE_LINE = re.compile(r"(?:last\s+)?updated|published|posted|first\s+published", re.I)
 _PROMO_STARTS = (
@@ -227,11 +230,53 @@ def is_credit(text: str) -> bool:
     t = text.strip()
     if _WITH_INPUTS.match(t) or _AGENCY_ONLY.match(t) or _AGENCY_SIGNOFF.match(t):
         return True
-    return bool(_REPORTING.match(t)) and len(t) < 300 and _looks_parenthetical_or_short(t)
+    return len(t) < 300 and bool(_REPORTING.match(t)) and _names_only(t)
 
 
-def _looks_parenthetical_or_short(t: str) -> bool:
-    return t.startswith(("(", "[")) or len(t) < 200 or ";" in t
+_CREDIT_GLUE = frozenset(
+    (
+        "in",
+        "and",
+        "of",
+        "with",
+        "from",
+        "for",
+        "at",
+        "the",
+        "by",
+        "de",
+        "van",
+        "von",
+        "additional",
+        "reporting",
+        "editing",
+        "writing",
+        "written",
+        "edited",
+        "compiled",
+        "research",
+        "graphics",
+        "production",
+        "translated",
+        "translation",
+        "staff",
+        "our",
+        "bureau",
+        "correspondent",
+        "correspondents",
+        "desk",
+    )
+)
+
+
+def _names_only(t: str) -> bool:
+    """'(Reporting by ...; Editing by ...)' or 'Writing by Jane Doe' - not 'Edited by a team of ...'."""
+    if t.startswith(("(", "[")) or ";" in t:
+        return True
+    lower = [
+        w for w in re.findall(r"[^\W\d_][\w'’.-]*", t) if w[0].islower() and w.lower() not in _CREDIT_GLUE
+    ]
+    return len(lower) <= 1
 
 
 def is_copyright(text: str) -> bool:
@@ -325,6 +370,7 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
     head_key = key(headline) if headline else ""
     seen_body = False  # a long prose paragraph has been kept
     in_related = False  # after a "Related stories" heading: drop the link list that follows
+    contact: list[int] = []
     for blk in blocks:
         text = blk.text
         n = len(text)
@@ -369,7 +415,9 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
                 f.drop("date-line")
                 continue
         label = _boilerplate(text, low, words, blk, mode=mode, f=f, seen_body=seen_body)
-        if label:
+        if label == _CONTACT_LABEL:
+            contact.append(len(kept))  # dropped below if it is among the story's last blocks
+        elif label:
             f.drop(label)
             continue
         if not f.dateline and not seen_body:
@@ -380,6 +428,12 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
         keys.append(k)
         if blk.kind == "p" and n > 120:
             seen_body = True
+    # "Jane Doe can be reached at ...", "Follow her on Twitter": the writer's sign-off, at the end only
+    tail = [i for i in contact if i >= len(kept) - 2]
+    if tail:
+        f.drop("contact-or-promo")
+        kept = [b for i, b in enumerate(kept) if i not in tail]
+        keys = [k for i, k in enumerate(keys) if i not in tail]
     return dedupe(kept, f, always=mode == "text", keys=keys)
 
 
@@ -466,7 +520,7 @@ def _boilerplate(
         if _DISCLOSURE.match(text):
             return "author-box-or-disclosure"
         if any(w in low for w in _CONTACT_WORDS) and _CONTACT.search(text):
-            return "contact-or-promo"
+            return _CONTACT_LABEL
     if n < 2000 and low.startswith(_TAG_STARTS):
         tags = split_tags_line(text)
         if tags is not None and (

@@ -176,6 +176,7 @@ def clean_page(html: str | bytes, url: str = "") -> CleanText:
     blocks = bp.apply_rules(blocks, f, headline=headline, mode="page")
     if page_tags:
         f.tags = page_tags
+    f.removed[:0] = [label for label in grabber.removed if label not in f.removed]
     return finish(blocks, f, headline=headline, meta=meta, byline=grabber.byline)
 
 

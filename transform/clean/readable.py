@@ -203,6 +203,7 @@ class Grabber:
         self.byline = ""
         self.flags = ALL_FLAGS
         self.data_tables: set[int] = set()
+        self.removed: dict[str, None] = {}  # labels of what was taken out, in order (for metrics)
 
     # --- weights -------------------------------------------------------------------------------
     def class_weight(self, node: Node) -> int:
@@ -278,19 +279,19 @@ class Grabber:
             if not self.byline and self._is_byline(node, match, byline_name):
                 name = next((n for n in node.iter() if "name" in n.get("itemprop")), node)
                 self.byline = name.raw_text().strip()
+                self.removed["byline"] = None
                 node.remove()
                 continue
             if remove_title_header and self._header_duplicates_title(node):
                 remove_title_header = False
+                self.removed["headline"] = None
                 node.remove()
                 continue
-            if strip and tag not in ("body", "a"):
-                if unlikely and not node.has_ancestor("table") and not node.has_ancestor("code"):
-                    node.remove()
-                    continue
-                if node.get("role") in UNLIKELY_ROLES:
-                    node.remove()
-                    continue
+            if strip and tag not in ("body", "a") and self._unlikely(node, unlikely):
+                if node.tlen:
+                    self.removed["page-chrome"] = None  # nav, menus, sidebars, comments, related...
+                node.remove()
+                continue
             if tag in ("div", "section", "header", *HEADINGS) and is_without_content(node):
                 node.remove()
                 continue
@@ -300,6 +301,12 @@ class Grabber:
                 node = self._div_to_p(node, to_score)
             stack.extend(c for c in reversed(node.kids()) if c.tag != TEXT)
         return to_score
+
+    @staticmethod
+    def _unlikely(node: Node, unlikely_name: bool) -> bool:
+        if unlikely_name and not node.has_ancestor("table") and not node.has_ancestor("code"):
+            return True
+        return node.get("role") in UNLIKELY_ROLES
 
     def _div_to_p(self, node: Node, to_score: list[Node]) -> Node:
         # put runs of phrasing content into paragraphs
@@ -485,7 +492,7 @@ class Grabber:
             for n in live(tag):
                 n.remove()
         for top in content.elements():
-            self._clean_matched(top, lambda n, m: bool(SHARE.search(m)) and n.tlen < CHAR_THRESHOLD)
+            self._clean_matched(top, self._share_bar)
         for tag in ("iframe", "input", "textarea", "select", "button"):
             for n in live(tag):
                 n.remove()
@@ -522,6 +529,12 @@ class Grabber:
                     cell = row.elements()[0]
                     cell.tag = "p" if all(is_phrasing(c) for c in cell.kids()) else "div"
                     table.replace_with(cell)
+
+    def _share_bar(self, node: Node, match: str) -> bool:
+        if SHARE.search(match) and node.tlen < CHAR_THRESHOLD:
+            self.removed["share-bar"] = None
+            return True
+        return False
 
     @staticmethod
     def _clean_matched(top: Node, pred: Callable[[Node, str], bool]) -> None:
@@ -580,6 +593,8 @@ class Grabber:
             if node.parent is None:
                 continue
             if self._should_remove(node, tag):
+                if node.tlen:
+                    self.removed["link-or-widget-block"] = None
                 node.remove()
 
     def _should_remove(self, node: Node, tag: str) -> bool:
