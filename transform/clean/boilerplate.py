@@ -105,7 +105,8 @@ _TAGS_LINE = re.compile(
 _RELATED_HEAD = re.compile(
     r"^(?:related(?:\s+(?:stories|articles|news|posts|coverage|content|reading|links|topics|videos?))?|"
     r"(?:\w+\s+)?(?:related|realted)\s+(?:stories|articles|news|posts)|also\s+read|read\s+(?:more|also|next)|"
-    r"more\s+(?:from|on|stories|news|in|like\s+this)\b.*|trending(?:\s+(?:now|stories|news|topics))?|"
+    r"more\s+(?:from|on|stories|news|in|like\s+this)\b.*|more\s+(?:\w+\s+){1,3}(?:stories|news|articles|reads|"
+    r"coverage|videos?)|trending(?:\s+(?:now|stories|news|topics))?|"
     r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested(?:\s+in)?|enjoy)|"
     r"recommended(?:\s+(?:for\s+you|stories|articles|reading))?|most\s+(?:read|popular|viewed|shared)|"
     r"popular\s+(?:stories|now|posts)|"
@@ -132,7 +133,7 @@ _CHROME = re.compile(
     r"image\s+(?:source|copyright)\b.{0,60}|loading\.*|back\s+to\s+top|view\s+comments|"
     r"newsletter|sign\s+up\s+(?:for|to)\s+(?:our|the)\s+.{0,40}newsletter.{0,40}|"
     r".{0,60}\b(?:requires?|enable)\s+javascript\b.{0,60}|tell\s+us\s+what\s+you\s+think.{0,20}|"
-    r"leave\s+a\s+(?:comment|reply)|post\s+a\s+comment|join\s+the\s+(?:conversation|discussion)|"
+    r"leave\s+a\s+(?:comment|reply)|post\s+(?:a\s+|your\s+)?comments?|join\s+the\s+(?:conversation|discussion)|"
     r"(?:view|show|read|see)\s+(?:all\s+)?(?:\d+\s+)?comments?.{0,20})\s*[.!:…]*$",
     re.I,
 )
@@ -151,7 +152,7 @@ _PROMO = re.compile(
     r"^(?:get|sign\s+up\s+for|subscribe\s+to|receive|stay\s+up\s+to\s+date|download|join)\b.{0,160}"
     r"(?:newsletters?|inbox|subscribe|subscription|our\s+app|the\s+\w+\s+app|push\s+notifications|"
     r"(?:email|news|breaking\s+news)\s+alerts)\b|"
-    r"^(?:this\s+(?:web)?site|we)\s+uses?\s+cookies\b|^by\s+(?:continuing|using)\s+(?:to\s+use\s+)?this\s+"
+    r"^(?:this\s+(?:web)?site|we)\s+uses?\s+cookies\b|^subscribe\s+(?:to|now|today)\b.{0,120}$|^by\s+(?:continuing|using)\s+(?:to\s+use\s+)?this\s+"
     r"(?:web)?site\b|^.{0,120}\bclick\s+here\b.{0,120}$",
     re.I,
 )
@@ -163,6 +164,15 @@ _DISCLOSURE = re.compile(
     re.I,
 )
 # class names of containers whose text is not the story: captions and photo credits, author boxes
+# a caption's photo credit at the end of a block: "(Photo: Jane Doe/AFP)", "Image: NASA", "| Getty Images"
+_PHOTO_CREDIT_TAIL = re.compile(
+    r"(?:[(\[|]|[-–—]\s|[.!?]\s)\s*(?:photo|image|picture|pic|foto|photograph|video)s?(?:\s+credit)?\s*[:/]\s*"
+    r"[^()\[\]|.!?]{2,80}"
+    r"[)\]]?\s*\.?$|(?:^|[(|/]\s*|\s)(?:Getty\s+Images|Shutterstock|AP\s+Photo[^()|]{0,40}|(?:AFP|Reuters|EPA|"
+    r"Bloomberg|Xinhua|PTI|ANI)\s*(?:/|via)\s*Getty\s+Images)\s*[)\]]?\s*\.?$|"
+    r"\((?:photo|image|picture)\s+(?:by|courtesy(?:\s+of)?)\s+[^()]{2,60}\)\s*\.?$",
+    re.I,
+)
 _CAPTION_CLASS = re.compile(r"caption|(?:photo|image|img|media|picture)[-_]?credit", re.I)
 _NOT_CAPTION = re.compile(r"^(?:no|has[-_]?no|without|hide)[-_]?", re.I)
 _AUTHOR_BOX_CLASS = re.compile(
@@ -187,6 +197,7 @@ _DISCLAIMER_WORDS = (
 )
 _CONTACT_WORDS = ("reach", "contact", "follow", "email", "tip")
 _CONTACT_LABEL = "contact"
+_TAIL_DATE_LABEL = "tail-date"
 _TAG_STARTS = ("tag", "topic", "keyword", "filed")
 _LATE_DATE_LINE = re.compile(r"(?:last\s+)?updated|published|posted|first\s+published", re.I)
 _PROMO_STARTS = (
@@ -305,6 +316,19 @@ def is_chrome(text: str) -> bool:
     return len(text) < 120 and bool(_CHROME.match(text.strip(" \t|•·-–—>»")))
 
 
+def _ends_with_photo_credit(text: str) -> bool:
+    low = text[-120:].lower()
+    if (
+        "photo" not in low
+        and "image" not in low
+        and "pic" not in low
+        and "foto" not in low
+        and "video" not in low
+    ):
+        return False
+    return bool(_PHOTO_CREDIT_TAIL.search(text))
+
+
 @functools.lru_cache(maxsize=4096)
 def is_caption_class(classes: str) -> bool:
     """A class token naming a caption or photo credit ("wp-caption-text"), not "no_caption"."""
@@ -345,7 +369,202 @@ def match_byline(text: str) -> bool:
 
 
 def is_date_line(text: str) -> bool:
-    return len(text) < 90 and bool(_DATE_LINE.match(text.strip()))
+    if len(text) >= 90:
+        return False
+    return bool(_DATE_LINE.match(text.strip())) or _is_date_only(text)
+
+
+_DATE_WORDS = frozenset(
+    (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "mon",
+        "tue",
+        "tues",
+        "wed",
+        "thu",
+        "thur",
+        "thurs",
+        "fri",
+        "sat",
+        "sun",
+        "am",
+        "pm",
+        "a",
+        "m",
+        "p",
+        "gmt",
+        "utc",
+        "ist",
+        "est",
+        "edt",
+        "pst",
+        "pdt",
+        "cet",
+        "cest",
+        "bst",
+        "et",
+        "pt",
+        "ct",
+        "ist",
+        "hrs",
+        "h",
+        "updated",
+        "published",
+        "posted",
+        "on",
+        "at",
+        "the",
+        "of",
+        "de",
+        "del",
+        "às",
+        "as",
+        "a",
+        "à",
+        "le",
+        "la",
+        "el",
+        "um",
+        "em",
+        "und",
+        "den",
+        "der",
+        "am",
+        "du",
+        "janvier",
+        "février",
+        "fevrier",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "aout",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+        "decembre",
+        "lundi",
+        "mardi",
+        "mercredi",
+        "jeudi",
+        "vendredi",
+        "samedi",
+        "dimanche",
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "setiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+        "lunes",
+        "martes",
+        "miércoles",
+        "miercoles",
+        "jueves",
+        "viernes",
+        "sábado",
+        "sabado",
+        "domingo",
+        "janeiro",
+        "fevereiro",
+        "março",
+        "marco",
+        "maio",
+        "junho",
+        "julho",
+        "setembro",
+        "outubro",
+        "dezembro",
+        "segunda",
+        "terça",
+        "terca",
+        "quarta",
+        "quinta",
+        "sexta",
+        "feira",
+        "januar",
+        "februar",
+        "märz",
+        "maerz",
+        "juni",
+        "juli",
+        "oktober",
+        "dezember",
+        "montag",
+        "dienstag",
+        "mittwoch",
+        "donnerstag",
+        "freitag",
+        "samstag",
+        "sonntag",
+        "gennaio",
+        "febbraio",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "dicembre",
+        "lunedì",
+        "martedì",
+        "mercoledì",
+        "giovedì",
+        "venerdì",
+        "sabato",
+    )
+)
+_DATE_TOKEN = re.compile(r"[^\W\d_]+|\d+")
+_YEAR_OR_TIME = re.compile(r"\b(?:1[89]\d\d|20\d\d)\b|\b\d{1,2}[:.h]\d{2}\b")
+
+
+def _is_date_only(text: str) -> bool:
+    """'sexta-feira, 22 de outubro de 2010 às 20:13', 'Nov 19, 2019 | 10:15 GMT': a date, nothing else."""
+    if len(text) >= 80 or not _YEAR_OR_TIME.search(text):
+        return False
+    words = [t for t in _DATE_TOKEN.findall(text.lower()) if not t.isdigit()]
+    return all(w in _DATE_WORDS for w in words)
 
 
 def dateline_of(text: str) -> str:
@@ -370,12 +589,12 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
     head_key = key(headline) if headline else ""
     seen_body = False  # a long prose paragraph has been kept
     in_related = False  # after a "Related stories" heading: drop the link list that follows
-    contact: list[int] = []
+    tail_only: list[tuple[int, str]] = []
     for blk in blocks:
         text = blk.text
         n = len(text)
         classes = blk.classes
-        if blk.kind == "caption" or is_caption_class(classes):
+        if blk.kind == "caption" or is_caption_class(classes) or (n < 400 and _ends_with_photo_credit(text)):
             f.drop("caption")  # photo captions and credits are not the story's text
             continue
         if is_author_box_class(classes):
@@ -415,8 +634,8 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
                 f.drop("date-line")
                 continue
         label = _boilerplate(text, low, words, blk, mode=mode, f=f, seen_body=seen_body)
-        if label == _CONTACT_LABEL:
-            contact.append(len(kept))  # dropped below if it is among the story's last blocks
+        if label in (_CONTACT_LABEL, _TAIL_DATE_LABEL):
+            tail_only.append((len(kept), label))  # dropped below if it is among the story's last blocks
         elif label:
             f.drop(label)
             continue
@@ -428,10 +647,13 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
         keys.append(k)
         if blk.kind == "p" and n > 120:
             seen_body = True
-    # "Jane Doe can be reached at ...", "Follow her on Twitter": the writer's sign-off, at the end only
-    tail = [i for i in contact if i >= len(kept) - 2]
+    # "Jane Doe can be reached at ...", "Follow her on Twitter", the post's date: the sign-off, at the
+    # end only (inside the story such lines are the story's own)
+    tail = {i for i, label in tail_only if i >= len(kept) - 2}
     if tail:
-        f.drop("contact-or-promo")
+        for i, label in tail_only:
+            if i in tail:
+                f.drop("contact-or-promo" if label == _CONTACT_LABEL else "date-line")
         kept = [b for i, b in enumerate(kept) if i not in tail]
         keys = [k for i, k in enumerate(keys) if i not in tail]
     return dedupe(kept, f, always=mode == "text", keys=keys)
@@ -503,9 +725,11 @@ def _boilerplate(
         or "©" in text
         or (n < 120 and not _AGENCY_WORDS.isdisjoint(words))
     )
+    if suspect and seen_body and n < 90 and _DATE_LINE.match(text) and _LATE_DATE_LINE.match(text):
+        return "date-line"
+    if n < 80 and blk.kind == "p" and _is_date_only(text):
+        return "date-line" if not seen_body else _TAIL_DATE_LABEL
     if suspect:
-        if seen_body and n < 90 and _DATE_LINE.match(text) and _LATE_DATE_LINE.match(text):
-            return "date-line"
         if is_disclaimer(text):
             f.auto_published = True
             return "disclaimer"

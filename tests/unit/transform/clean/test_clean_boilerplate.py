@@ -132,3 +132,41 @@ def test_several_credit_lines_in_order() -> None:
 
 def test_key_ignores_case_and_punctuation() -> None:
     assert bp.key("“It’s over,” she said.") == bp.key("it s over she said")
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "A flooded street in the north on Sunday. (Photo: Jane Doe/Agency)",
+        "Rescuers carry a child to safety. Photo Credit: PTI File Photo",
+        "The dam at dawn. Image: Example Water Board",
+        "Residents wade through water | Getty Images",
+        "A boat in the main square on Sunday. (AP Photo/Jane Doe)",
+    ],
+)
+def test_captions_recognised_by_their_photo_credit(caption: str) -> None:
+    ct = clean_fragment(_html([STORY[0], caption, STORY[1]]))
+    assert ct.paragraphs == (STORY[0], STORY[1])
+    assert "caption" in ct.removed
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sexta-feira, 22 de outubro de 2010 às 20:13",
+        "Nov 19, 2019 | 10:15 GMT",
+        "Published: 18 Feb 2022, 08:20 IST",
+    ],
+)
+def test_date_lines_at_the_top_and_the_end_are_removed(line: str) -> None:
+    assert clean_fragment(_html([line, *STORY])).paragraphs == tuple(STORY)
+    assert clean_fragment(_html([*STORY, line])).paragraphs == tuple(STORY)
+
+
+def test_dates_inside_the_story_and_in_tables_are_kept() -> None:
+    ct = clean_fragment(
+        _html([STORY[0], "29 November 2018 – 20 January 2019", STORY[1], STORY[2]])
+        + "<table><tr><td>1947</td><td>First recorded flood</td></tr></table>"
+    )
+    assert "29 November 2018 – 20 January 2019" in ct.paragraphs
+    assert "1947" in ct.paragraphs
