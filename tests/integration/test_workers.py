@@ -177,7 +177,7 @@ def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings
             self.end_headers()
             self.wfile.write(page)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             return
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
@@ -185,7 +185,10 @@ def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/international/story/"
         teaser = seed_item(
-            page_html="", link=url, title="Blinken accepts invitation to meet Lavrov", fetch_full_text=True,
+            page_html="",
+            link=url,
+            title="Blinken accepts invitation to meet Lavrov",
+            fetch_full_text=True,
             summary="Russian Foreign Minister Sergey Lavrov has proposed dates for holding a meeting...",
         )
         k = kafka_settings.kafka
@@ -195,7 +198,9 @@ def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings
     finally:
         server.shutdown()
         server.server_close()
-    articles = [records.loads(records.Article, m.value or b"") for m in read_all(kafka_settings, k.articles_topic)]
+    articles = [
+        records.loads(records.Article, m.value or b"") for m in read_all(kafka_settings, k.articles_topic)
+    ]
     assert len(articles) == 1
     assert len(articles[0].paragraphs) == 8
     assert not articles[0].wiredesk.quality.teaser_only

@@ -23,6 +23,9 @@ def test_examples_validate_against_their_schemas() -> None:
 
     import jsonschema
 
-    for example, schema in (("raw-item.json", "raw-item.schema.json"), ("article.json", "article.schema.json")):
+    for example, schema in (
+        ("raw-item.json", "raw-item.schema.json"),
+        ("article.json", "article.schema.json"),
+    ):
         document = json.loads((contract.SCHEMA_DIR / "examples" / example).read_text())
         jsonschema.validate(document, json.loads((contract.SCHEMA_DIR / schema).read_text()))

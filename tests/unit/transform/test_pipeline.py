@@ -180,7 +180,6 @@ def test_implausible_canonical_is_ignored() -> None:
     assert pipeline._canonical("https://x.test/b?utm_source=z", "https://x.test/a") == "https://x.test/b"
 
 
-
 def test_registry_agency_hint_applies_only_when_the_copy_credits_none() -> None:
     now = datetime(2024, 5, 1, tzinfo=UTC)
     plain = RawItem(

