@@ -36,6 +36,57 @@ SKIP_TAGS = frozenset(
         "dialog",
     }
 )
+# block-level elements: whitespace-only text next to them renders as nothing and is not copied
+BLOCKISH = frozenset(
+    {
+        "address",
+        "article",
+        "aside",
+        "blockquote",
+        "body",
+        "caption",
+        "center",
+        "dd",
+        "details",
+        "dir",
+        "div",
+        "dl",
+        "dt",
+        "fieldset",
+        "figcaption",
+        "figure",
+        "footer",
+        "form",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "hgroup",
+        "hr",
+        "html",
+        "legend",
+        "li",
+        "main",
+        "menu",
+        "nav",
+        "ol",
+        "p",
+        "pre",
+        "section",
+        "summary",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "ul",
+    }
+)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _WS = re.compile(r"\s+")
 _NO_ATTRS: dict[str, str] = {}
@@ -171,6 +222,24 @@ class Node:
         return False
 
 
+class TextNode(Node):
+    """A text node: the element-only fields are shared class attributes (cheaper to create)."""
+
+    __slots__ = ()
+    attrs = _NO_ATTRS
+    children: list[Node] = []  # noqa: RUF012  (never mutated: text nodes have no children)
+    score = None
+    dirty = False
+    llen = 0.0
+
+    def __init__(self, parent: Node | None, text: str) -> None:
+        self.tag = TEXT
+        self.parent = parent
+        self.text = text
+        self.tlen = 0
+        self.commas = 0
+
+
 def _link_weight(node: Node) -> float:
     href = node.attrs.get("href") or ""
     return 0.3 if len(href) > 1 and href[0] == "#" else 1.0
@@ -263,23 +332,43 @@ def build(
         lnode, parent, depth = stack.pop()
         kids = parent.children
         depth += 1
+        # whitespace-only text is dropped at the start and end of a block and next to a block child
+        after_block = parent.tag in BLOCKISH
+        pending = False  # the last child is whitespace-only text that may still be dropped
         for ch in lnode.iter(include_text=True):
             t = ch.tag
             if t == "-text":
                 txt = ch.text_content
-                if txt:
-                    tn = Node(TEXT, _NO_ATTRS, parent, txt)
-                    if stats:
-                        measure_text(tn)
-                    kids.append(tn)
+                if not txt:
+                    continue
+                if txt.isspace():
+                    if after_block or pending:
+                        continue
+                    pending = True
+                else:
+                    pending = False
+                    after_block = False
+                tn = TextNode(parent, txt)
+                if stats:
+                    measure_text(tn)
+                kids.append(tn)
                 continue
             if t in SKIP_TAGS or t[0] in "-_!":
                 continue
             attrs = ch.attributes
-            if skip_hidden and attrs and is_hidden(attrs):
+            if (
+                skip_hidden
+                and attrs
+                and ("style" in attrs or "hidden" in attrs or "aria-hidden" in attrs)
+                and is_hidden(attrs)
+            ):
                 continue
             if t == "font":
                 t = "span"
+            after_block = t in BLOCKISH
+            if pending and after_block:
+                kids.pop()
+            pending = False
             n = Node(t, attrs, parent)
             kids.append(n)
             elements.append(n)
@@ -288,9 +377,11 @@ def build(
             else:  # absurdly deep markup: keep the text, flattened, so no pass goes quadratic
                 txt = ch.text(separator=" ")
                 if txt:
-                    tn = Node(TEXT, _NO_ATTRS, n, txt)
+                    tn = TextNode(n, txt)
                     measure_text(tn)
                     n.children.append(tn)
+        if pending and parent.tag in BLOCKISH:
+            kids.pop()
     for n in reversed(elements) if stats else ():
         tl = cm = 0
         ll = 0.0

@@ -130,6 +130,9 @@ def _weight(name: str) -> int:
     return w
 
 
+_MAYBE_EMPTY = frozenset({"div", "section", "header", *HEADINGS})
+
+
 def is_phrasing(node: Node) -> bool:
     t = node.tag
     if t == TEXT or t in PHRASING_ELEMS:
@@ -253,7 +256,7 @@ class Grabber:
         heading = node.inner_text()
         return any(text_similarity(t, heading) > 0.75 for t in self.titles)
 
-    def _is_byline(self, node: Node, match: str, byline_name: bool) -> bool:
+    def _is_byline(self, node: Node, byline_name: bool) -> bool:
         if not (byline_name or node.get("rel") == "author" or "author" in node.get("itemprop")):
             return False
         if not 0 < node.tlen < 110:
@@ -271,35 +274,38 @@ class Grabber:
             if node.parent is None and node is not root:
                 continue
             tag = node.tag
-            match = node.cls + " " + node.id
-            unlikely, byline_name = _name_flags(match) if match != " " else (False, False)
-            if node.attrs and _hidden_by_role(node):
-                node.remove()
-                continue
-            if not self.byline and self._is_byline(node, match, byline_name):
-                name = next((n for n in node.iter() if "name" in n.get("itemprop")), node)
-                self.byline = name.raw_text().strip()
-                self.removed["byline"] = None
-                node.remove()
-                continue
-            if remove_title_header and self._header_duplicates_title(node):
+            attrs = node.attrs
+            unlikely = False
+            if attrs:
+                match = (attrs.get("class") or "") + " " + (attrs.get("id") or "")
+                unlikely, byline_name = _name_flags(match) if match != " " else (False, False)
+                if "aria-modal" in attrs and _hidden_by_role(node):
+                    node.remove()
+                    continue
+                if not self.byline and self._is_byline(node, byline_name):
+                    name = next((n for n in node.iter() if "name" in n.get("itemprop")), node)
+                    self.byline = name.raw_text().strip()
+                    self.removed["byline"] = None
+                    node.remove()
+                    continue
+            if remove_title_header and tag in ("h1", "h2") and self._header_duplicates_title(node):
                 remove_title_header = False
                 self.removed["headline"] = None
                 node.remove()
                 continue
-            if strip and tag not in ("body", "a") and self._unlikely(node, unlikely):
+            if attrs and strip and tag not in ("body", "a") and self._unlikely(node, unlikely):
                 if node.tlen:
                     self.removed["page-chrome"] = None  # nav, menus, sidebars, comments, related...
                 node.remove()
                 continue
-            if tag in ("div", "section", "header", *HEADINGS) and is_without_content(node):
+            if tag in _MAYBE_EMPTY and is_without_content(node):
                 node.remove()
                 continue
             if tag in TAGS_TO_SCORE:
                 to_score.append(node)
             if tag == "div":
                 node = self._div_to_p(node, to_score)
-            stack.extend(c for c in reversed(node.kids()) if c.tag != TEXT)
+            stack.extend([c for c in reversed(node.kids()) if c.tag != TEXT])
         return to_score
 
     @staticmethod
