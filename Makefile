@@ -18,11 +18,12 @@ run: $(STAMP)
 	$(BIN)/wiredesk run --once
 	$(BIN)/wiredesk search Lavrov
 
+# Lint first, so that pytest's summary is the last thing CI prints.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
