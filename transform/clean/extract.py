@@ -162,7 +162,7 @@ def clean_page(html: str | bytes, url: str = "") -> CleanText:
     if not text.strip():
         return CleanText((), "")
     tree = LexborHTMLParser(text)
-    meta, _ld = extract_meta(tree)
+    meta, ld = extract_meta(tree)
     main, alts = _title_candidates(meta)
     headline = _page_headline(tree, main, alts)
     page_tags = _page_tags(tree)
@@ -174,10 +174,38 @@ def clean_page(html: str | bytes, url: str = "") -> CleanText:
     blocks = _repair(to_blocks(content, url or meta.canonical_url)) if content is not None else []
     f = bp.Findings()
     blocks = bp.apply_rules(blocks, f, headline=headline, mode="page")
+    if _prefer_jsonld_body(blocks, ld.body):
+        # the page renders its story with script (or hides it): the JSON-LD articleBody is the text
+        f = bp.Findings()
+        blocks = bp.apply_rules(_text_blocks(ld.body), f, headline=headline, mode="text")
+        f.drop("body-from-json-ld")
     if page_tags:
         f.tags = page_tags
     f.removed[:0] = [label for label in grabber.removed if label not in f.removed]
     return finish(blocks, f, headline=headline, meta=meta, byline=grabber.byline)
+
+
+_PARA_BREAK = re.compile(r"\s*\n\s*\n\s*|\s*\n\s*(?=\S)")
+
+
+def _prefer_jsonld_body(blocks: list[Block], ld_body: str) -> bool:
+    """The DOM gave (almost) nothing while JSON-LD carries a real article body."""
+    if len(ld_body) < 400:
+        return False
+    found = sum(len(b.text) for b in blocks)
+    return found < 0.25 * len(collapse(ld_body))
+
+
+def _text_blocks(body: str) -> list[Block]:
+    text = _html.unescape(body) if "&" in body else body
+    if "<" in text and ">" in text:
+        text = LexborHTMLParser(text).text(separator="\n")
+    out = []
+    for part in _PARA_BREAK.split(text):
+        para = collapse(part)
+        if para:
+            out.append(Block("p", para, _html.escape(para, quote=False)))
+    return out
 
 
 @functools.lru_cache(maxsize=8192)

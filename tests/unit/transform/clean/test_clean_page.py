@@ -307,3 +307,26 @@ def test_huge_page_is_handled_quickly() -> None:
 def test_text_outside_any_container_is_found() -> None:
     html = f"<html><body>{LEDE} {P2}</body></html>"
     assert clean_page(html).paragraphs == (f"{LEDE} {P2}",)
+
+
+def test_script_rendered_page_falls_back_to_json_ld_article_body() -> None:
+    import json
+
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Rates rise", "articleBody": "\n\n".join(BODY)})
+    html = (
+        f'<html><head><script type="application/ld+json">{ld}</script></head><body><div id="app"></div>'
+        "<nav><a href='/'>Home</a> <a href='/world'>World</a></nav></body></html>"
+    )
+    ct = clean_page(html)
+    assert list(ct.paragraphs) == BODY
+    assert "body-from-json-ld" in ct.removed
+
+
+def test_json_ld_body_is_not_used_when_the_page_has_the_story() -> None:
+    import json
+
+    ld = json.dumps({"@type": "NewsArticle", "articleBody": " ".join(BODY)})
+    head = f'<script type="application/ld+json">{ld}</script>'
+    ct = clean_page(page(f"<article>{paras(*BODY)}</article>", head=head))
+    assert list(ct.paragraphs) == BODY
+    assert "body-from-json-ld" not in ct.removed
