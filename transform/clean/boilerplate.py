@@ -342,17 +342,6 @@ def is_author_box_class(classes: str) -> bool:
     return bool(classes) and bool(_AUTHOR_BOX_CLASS.search(classes))
 
 
-def is_contact_or_promo(text: str) -> bool:
-    if len(text) >= 400:
-        return False
-    low = text.lower()
-    if any(w in low for w in _CONTACT_WORDS) and _CONTACT.search(text):
-        return True
-    return (low.lstrip().startswith(_PROMO_STARTS) or "click here" in low) and bool(
-        _PROMO.search(text.strip())
-    )
-
-
 def is_related_heading(text: str) -> bool:
     return len(text) < 60 and bool(_RELATED_HEAD.match(text.strip(" \t|•·-–—>»:.…")))
 

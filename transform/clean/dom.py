@@ -94,8 +94,8 @@ MAX_DEPTH = 160  # elements nested deeper keep only their text (real pages stay 
 
 
 class Node:
-    """An element or text node. tlen/llen/commas are cached statistics of the subtree (see
-    `measure`): text length (whitespace runs counted as one, whitespace-only nodes as nothing),
+    """An element or text node. tlen/llen/commas are cached statistics of the subtree (computed
+    by `build`): text length (whitespace runs counted as one, whitespace-only nodes as nothing),
     the part of it inside links (hash links weighted 0.3, as readability does) and comma count.
     remove/append/replace_with keep the ancestors' statistics current."""
 
@@ -127,10 +127,6 @@ class Node:
     @property
     def id(self) -> str:
         return self.attrs.get("id") or ""
-
-    @property
-    def is_text(self) -> bool:
-        return self.tag == TEXT
 
     def get(self, name: str) -> str:
         return self.attrs.get(name) or ""
@@ -275,19 +271,9 @@ def measure_text(node: Node) -> None:
         node.commas = len(_COMMAS.findall(t)) if "," in t or not t.isascii() else 0
 
 
-def measure(root: Node) -> None:
-    """Compute tlen/llen/commas for every node of the subtree, bottom-up."""
-    order: list[Node] = []
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        order.append(n)
-        if n.children:
-            stack.extend(n.children)
-    for n in reversed(order):
-        if n.tag == TEXT:
-            measure_text(n)
-            continue
+def aggregate(bottom_up: Iterable[Node]) -> None:
+    """tlen/llen/commas of elements from their children's (children must come first)."""
+    for n in bottom_up:
         tl = cm = 0
         ll = 0.0
         for c in n.children:
@@ -382,16 +368,8 @@ def build(
                     n.children.append(tn)
         if pending and parent.tag in BLOCKISH:
             kids.pop()
-    for n in reversed(elements) if stats else ():
-        tl = cm = 0
-        ll = 0.0
-        for c in n.children:
-            tl += c.tlen
-            cm += c.commas
-            ll += c.llen
-        n.tlen = tl
-        n.commas = cm
-        n.llen = tl * _link_weight(n) if n.tag == "a" else ll
+    if stats:
+        aggregate(reversed(elements))
     if collect:
         for n in elements:
             found = collect.get(n.tag)

@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Callable
 
-from .dom import TEXT, Node
+from .dom import TEXT, Node, aggregate
 
 FLAG_STRIP_UNLIKELYS = 1
 FLAG_WEIGHT_CLASSES = 2
@@ -152,23 +152,6 @@ def text_similarity(a: str, b: str) -> float:
     sa = set(ta)
     uniq_b = [t for t in tb if t not in sa]
     return 1 - len(" ".join(uniq_b)) / len(" ".join(tb))
-
-
-def link_density(node: Node) -> float:
-    return node.link_density
-
-
-def text_density(node: Node, tags: frozenset[str]) -> float:
-    if not node.tlen:
-        return 0.0
-    return sum(c.tlen for c in node.iter() if c.tag in tags) / node.tlen
-
-
-def _restat(p: Node) -> None:
-    kids = p.kids()
-    p.tlen = sum(c.tlen for c in kids)
-    p.commas = sum(c.commas for c in kids)
-    p.llen = sum(c.llen for c in kids)
 
 
 def has_single_tag_inside(node: Node, tag: str) -> bool:
@@ -331,15 +314,15 @@ class Grabber:
                     new_children.append(p)
                     continue
             elif p is not None:
-                _restat(p)
+                aggregate((p,))
                 while p.children and is_whitespace(p.children[-1]):
                     p.children.pop().parent = None
                 p = None
             new_children.append(child)
         if p is not None:
-            _restat(p)
+            aggregate((p,))
         node.children = new_children
-        if has_single_tag_inside(node, "p") and link_density(node) < 0.25:
+        if has_single_tag_inside(node, "p") and node.link_density < 0.25:
             child = node.elements()[0]
             node.replace_with(child)
             to_score.append(child)
@@ -378,13 +361,12 @@ class Grabber:
 
         top: list[Node] = []
         for c in candidates:
-            c.score = (c.score or 0.0) * (1 - link_density(c))
+            c.score = (c.score or 0.0) * (1 - c.link_density)
             top.append(c)
         top.sort(key=lambda n: -(n.score or 0.0))
         top = top[:N_TOP_CANDIDATES]
 
         top_candidate = top[0] if top else None
-        created = False
         if top_candidate is None or top_candidate.tag == "body":
             top_candidate = Node("div", {}, None)
             moved = body.kids()
@@ -395,7 +377,6 @@ class Grabber:
             body.children = [top_candidate]
             top_candidate.parent = body
             self.init_node(top_candidate)
-            created = True
         else:
             top_candidate = self._widen(top_candidate, top)
 
@@ -423,8 +404,6 @@ class Grabber:
                     sib.tag = "div"
                 content.append(sib)
         self._prep_article(content)
-        if created:
-            return content
         return content
 
     def _widen(self, top_candidate: Node, top: list[Node]) -> Node:
@@ -751,6 +730,6 @@ def prep_document(body: Node, brs: list[Node] | None = None) -> None:
             p.children.append(nxt)
         while p.children and is_whitespace(p.children[-1]):
             p.children.pop().parent = None
-        _restat(p)
+        aggregate((p,))
         if parent.tag == "p":
             parent.tag = "div"

@@ -1,6 +1,7 @@
 """clean_page on small generic pages: chrome around and inside the article, repeats, encodings,
 junk and very large input."""
 
+import json
 import time
 
 import pytest
@@ -310,8 +311,6 @@ def test_text_outside_any_container_is_found() -> None:
 
 
 def test_script_rendered_page_falls_back_to_json_ld_article_body() -> None:
-    import json
-
     ld = json.dumps({"@type": "NewsArticle", "headline": "Rates rise", "articleBody": "\n\n".join(BODY)})
     html = (
         f'<html><head><script type="application/ld+json">{ld}</script></head><body><div id="app"></div>'
@@ -323,8 +322,6 @@ def test_script_rendered_page_falls_back_to_json_ld_article_body() -> None:
 
 
 def test_json_ld_body_is_not_used_when_the_page_has_the_story() -> None:
-    import json
-
     ld = json.dumps({"@type": "NewsArticle", "articleBody": " ".join(BODY)})
     head = f'<script type="application/ld+json">{ld}</script>'
     ct = clean_page(page(f"<article>{paras(*BODY)}</article>", head=head))
