@@ -15,7 +15,15 @@ from .dom import TEXT, Node, build
 from .model import CleanText, finish
 from .normalize import clean_text, collapse, decode_html, fix_mojibake, has_mojibake
 from .page_meta import PageMeta, extract_meta
-from .readable import NEGATIVE, UNLIKELY, UNLIKELY_ROLES, Grabber, prep_document, text_similarity
+from .readable import (
+    MAYBE_CANDIDATE,
+    NEGATIVE,
+    UNLIKELY,
+    UNLIKELY_ROLES,
+    Grabber,
+    prep_document,
+    text_similarity,
+)
 
 MAX_INPUT_CHARS = 8_000_000  # larger pages are cut (the article is in the first megabytes)
 
@@ -47,7 +55,7 @@ _FRAGMENT_DROP_TAGS = frozenset(
 )
 _FRAGMENT_CHROME = re.compile(
     r"share|social|related|newsletter|promo|advert|\bads?\b|-ad-|sponsor|subscribe|signup|sign-up|"
-    r"comment|author-bio|jp-relatedposts|sharedaddy|wp-block-buttons|yarpp|addtoany|"
+    r"(?:^|[\s_-])comments?(?:$|[\s_-])|author-bio|jp-relatedposts|wp-block-buttons|yarpp|addtoany|"
     r"(?:^|[\s_-])(?:tags?|tag-?list|post-?tags|entry-?tags)(?:$|[\s_-])",
     re.I,
 )
@@ -210,7 +218,9 @@ def _text_blocks(body: str) -> list[Block]:
 
 @functools.lru_cache(maxsize=8192)
 def _chrome_names(names: str) -> bool:
-    return bool(_FRAGMENT_CHROME.search(names) or (UNLIKELY.search(names) and NEGATIVE.search(names)))
+    if _FRAGMENT_CHROME.search(names):
+        return True
+    return bool(UNLIKELY.search(names) and NEGATIVE.search(names) and not MAYBE_CANDIDATE.search(names))
 
 
 def _strip_fragment_chrome(body: Node) -> None:
