@@ -17,8 +17,9 @@ import json
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import feedparser
 
@@ -57,7 +58,7 @@ def _article_fragments(shared: Path) -> list[str]:
     return [f.read_text(encoding="utf-8") for f in sorted(base.glob("*/expected.html"))]
 
 
-def _rate(fn: Callable[[object], object], inputs: list, repeats: int) -> float:  # type: ignore[type-arg]
+def _rate(fn: Callable[..., object], inputs: Sequence[Any], repeats: int) -> float:
     rates = []
     for _ in range(repeats):
         started = time.process_time()
