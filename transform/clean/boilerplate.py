@@ -27,7 +27,7 @@ _AGENCIES = (
 # "( With inputs from ANI )", "(With agency inputs)", "With inputs from PTI, Reuters."
 _WITH_INPUTS = re.compile(
     # in brackets, anything: "( With inputs from ANI )", "(with inputs from our correspondent)"
-    r"^[\(\[]\s*(?:\w+\s+)?with\s+(?:additional\s+)?inputs?\s+from\s+[^()\[\]]{1,100}[\)\]]\s*\.?$|"
+    r"^[\(\[]\s*(?:\w+\s+)?(?:with\s+)?(?:additional\s+)?inputs?\s+from\s+[^()\[\]]{1,100}[\)\]]\s*\.?$|"
     # bare: only names after "from": "With inputs from PTI, Reuters.", "-- With inputs from agencies"
     r"^[\-–—\s]*(?:\w+\s+)?with\s+(?:additional\s+)?inputs?\s+from\s+(?:agencies|wires|"
     r"(?-i:[A-Z])[\w.&'’\-]*(?:(?:\s*[,&/]\s*|\s+and\s+|\s+)(?-i:[A-Z])[\w.&'’\-]*){0,6})\s*\.?$|"
@@ -78,6 +78,13 @@ _APPEARED_FIRST = re.compile(
     re.I | re.S,
 )
 
+# "This article was originally published on The Conversation": where the copy came from (a credit)
+_REPUBLISHED = re.compile(
+    r"^[\(\[]?\s*this\s+(?:article|post|story|piece|report)\s+(?:was|is|has\s+been)\s+(?:originally|first)?\s*"
+    r"(?:published|republished|reproduced)\s+(?:on|in|by|from|with\s+permission)\b.{0,200}$",
+    re.I | re.S,
+)
+
 _BYLINE = re.compile(
     r"^(?:(?:written|reported|posted|story|words|text|edited|compiled)\s+)?(?:by|BY|By|Por|POR|Par|PAR|Von|VON|"
     r"Di|DI|Door|DOOR)\s*:?\s+"
@@ -123,7 +130,7 @@ _TEASER = re.compile(
 )
 _CHROME = re.compile(
     r"^(?:advertisement|advertising|advert|ads?|sponsored(?:\s+content)?|promoted|open\s+in\s+app|e-?paper|"
-    r"download\s+(?:the|our)\s+(?:\w+\s+)?app.*|get\s+the\s+app|subscribe(?:\s+now)?|sign\s+up(?:\s+now)?|"
+    r"download\s+(?:the|our)\s+(?:[\w-]+\s+){0,3}app\b.*|get\s+the\s+app|subscribe(?:\s+now)?|sign\s+up(?:\s+now)?|"
     r"log\s*in|sign\s+in|skip\s+to\s+(?:main\s+)?content|(?:story|article)\s+continues\s+(?:below|after).*|"
     r"continue\s+reading(?:\s+(?:below|the\s+main\s+story))?|scroll\s+(?:down\s+)?to\s+continue.*|"
     r"click\s+here\s+to\s+.{0,60}|(?:share|tweet)\s+(?:this|on)\b.{0,40}|share|print|email|comments?|"
@@ -149,6 +156,7 @@ _CONTACT = re.compile(
     re.I,
 )
 _PROMO = re.compile(
+    r"^catch\s+(?:all\s+)?(?:the\s+)?(?:latest|live|breaking|\w+\s+news)\b.{0,200}$|"
     r"^(?:get|sign\s+up\s+for|subscribe\s+to|receive|stay\s+up\s+to\s+date|download|join)\b.{0,160}"
     r"(?:newsletters?|inbox|subscribe|subscription|our\s+app|the\s+\w+\s+app|push\s+notifications|"
     r"(?:email|news|breaking\s+news)\s+alerts)\b|"
@@ -207,6 +215,7 @@ _PROMO_STARTS = (
     "receive",
     "stay up",
     "download",
+    "catch",
     "join",
     "this site",
     "this web",
@@ -699,6 +708,8 @@ _SUSPECT_WORDS = frozenset(
         "commission",
         "compensation",
         "amazon",
+        "republished",
+        "reproduced",
     )
 )
 _AGENCY_WORDS = frozenset(w.lower() for w in re.findall(r"\w+", _AGENCIES))
@@ -730,6 +741,9 @@ def _boilerplate(
             return "copyright"
         if is_appeared_first(text):
             return "appeared-first-on"
+        if _REPUBLISHED.match(text):
+            f.credits.append(text)
+            return "credit-line"
         if _DISCLOSURE.match(text):
             return "author-box-or-disclosure"
         if any(w in low for w in _CONTACT_WORDS) and _CONTACT.search(text):

@@ -59,6 +59,12 @@ def test_ordinary_sentences_are_kept(line: str) -> None:
         ("Get the latest updates right in your inbox. Subscribe to our newsletters.", "contact-or-promo"),
         ("This post may contain affiliate links. Please see my disclosure page.", "author-box-or-disclosure"),
         ("The post Floods force thousands from homes appeared first on Example News.", "appeared-first-on"),
+        (
+            "Catch all the Business News, Market News and Latest News Updates on Example. Download The Example "
+            "News App to get Daily Market Updates.",
+            "contact-or-promo",
+        ),
+        ("Download The Example News App", "chrome"),
     ],
 )
 def test_chrome_lines_are_removed(line: str, label: str) -> None:
@@ -121,6 +127,20 @@ def test_tags_line_in_the_body() -> None:
     ct = clean_fragment(_html([*STORY, "Tags: floods, monsoon, rescue"]))
     assert ct.tags == ("floods, monsoon, rescue",)
     assert ct.paragraphs == tuple(STORY)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Inputs from PTI)",
+        "This article was originally published on The Conversation. Read the original article.",
+        "This story has been republished with permission from Example Wire.",
+    ],
+)
+def test_more_credit_lines(line: str) -> None:
+    ct = clean_fragment(_html([*STORY, line]))
+    assert ct.paragraphs == tuple(STORY)
+    assert ct.credit_lines == (line,)
 
 
 def test_several_credit_lines_in_order() -> None:
