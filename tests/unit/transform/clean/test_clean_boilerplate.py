@@ -60,8 +60,8 @@ def test_ordinary_sentences_are_kept(line: str) -> None:
         ("This post may contain affiliate links. Please see my disclosure page.", "author-box-or-disclosure"),
         ("The post Floods force thousands from homes appeared first on Example News.", "appeared-first-on"),
         (
-            "Catch all the Business News, Market News and Latest News Updates on Example. Download The Example "
-            "News App to get Daily Market Updates.",
+            "Catch all the Business News, Market News and Latest News Updates on Example. "
+            "Download The Example News App to get Daily Market Updates.",
             "contact-or-promo",
         ),
         ("Download The Example News App", "chrome"),
