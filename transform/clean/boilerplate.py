@@ -605,7 +605,7 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
             in_related = True
             continue
         if in_related:
-            if blk.link_density >= 0.5 or (n < 200 and (blk.kind == "li" or mode == "text")):
+            if blk.link_density >= 0.5 or (n < 200 and blk.kind == "li"):
                 continue
             in_related = False
         low = text.lower()
