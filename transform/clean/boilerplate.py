@@ -119,7 +119,8 @@ _RELATED_HEAD = re.compile(
     r"popular\s+(?:stories|now|posts)|"
     r"top\s+stories|latest\s+(?:news|stories|videos?)|see\s+also|don'?t\s+miss|must\s+read|"
     r"what\s+to\s+read\s+next|further\s+reading|editor'?s\s+picks?|recent\s+posts|"
-    r"in\s+case\s+you\s+missed\s+it)\s*[:|.]?$",
+    r"in\s+case\s+you\s+missed\s+it|other\s+people\s+are\s+reading|(?:people|readers)\s+also\s+(?:read|viewed|"
+    r"liked|watched)|what\s+others\s+are\s+reading)\s*[:|.]?$",
     re.I,
 )
 _TEASER = re.compile(

@@ -51,6 +51,19 @@ def test_share_bars_related_lists_and_newsletter_boxes_are_removed() -> None:
     assert "related-list" in ct.removed
 
 
+@pytest.mark.parametrize(
+    "heading",
+    ["Related Stories", "You may also like...", "Other People Are Reading", "More Great WIRED Stories"],
+)
+def test_related_headings_and_their_link_lists(heading: str) -> None:
+    html = (
+        f"<p>{P1}</p><p>{P2}</p><h3>{heading}</h3>"
+        "<ul><li><a href='https://x.example/a'>Earlier floods</a></li>"
+        "<li><a href='https://x.example/b'>Why the rains are heavier</a></li></ul>"
+    )
+    assert clean_fragment(html).paragraphs == (P1, P2)
+
+
 def test_inline_read_more_teasers_are_removed() -> None:
     html = (
         f"<p>{P1}</p><p><strong>Also read:</strong> <a href='https://x.example/c'>Dams near capacity</a></p>"
