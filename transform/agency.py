@@ -80,11 +80,13 @@ _ANY_AGENCY = re.compile(
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DASH = r"(?:-{1,2}|—|–|:)"
 # "NEW DELHI, Feb 18 (Reuters) -", "Moscow [Russia], February 18 (ANI):", "WASHINGTON (AP) —",
-# "PARIS, 18 February (AFP) -", "NEW DELHI: ...". The place is what stands before the first comma,
-# bracket or parenthesis.
+# "NAIROBI, Kenya (AP) —", "PARIS, 18 February (AFP) -", "NEW DELHI: ...". The place is what stands
+# before the first comma, bracket or parenthesis; a state or country after a comma (AP style) is
+# part of the dateline but not of `located`.
 _DATELINE = re.compile(
     r"^\s*(?P<place>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})"
     r"(?:\s*\[[^\]]{2,40}\])?"
+    r"(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}(?=\s*[(,]))?"
     r"(?P<date>,\s*(?:" + _MONTH + r"\s+\d{1,2}|\d{1,2}\s+" + _MONTH + r")(?:,?\s+\d{4})?)?"
     r"\s*(?:\((?P<agency>[^()]{2,40})\))?\s*" + _DASH + r"\s"
 )

@@ -15,6 +15,11 @@ from transform.agency import agencies_in, attribute, parse_byline, parse_datelin
         ("Tensions: rising in the region", "", ""),
         ("Apple (AAPL) - shares rose", "", ""),
         ("Barack Obama (pictured) - said", "", ""),
+        ("NAIROBI, Kenya (AP) — Dock workers returned", "Nairobi", "AP"),
+        ("SPRINGFIELD, Ill., May 2 (Reuters) - Lawmakers", "Springfield", "Reuters"),
+        ("LOS ANGELES, California, Feb 18 (AFP) - Fires", "Los Angeles", "AFP"),
+        ("Paris, France - the city said", "", ""),
+        ("Tensions rose, Moscow (AP) — officials said", "", ""),
     ],
 )
 def test_datelines(text: str, place: str, agency: str) -> None:
