@@ -63,6 +63,12 @@ def _runner(name: str, stages: list[Stage], settings: Settings, metrics: Metrics
     )
 
 
+def _interactive_log_format(settings: Settings) -> str:
+    """JSON for machines; readable lines for a person at a terminal who did not choose a format."""
+    chosen = "log_format" in settings.service.model_fields_set
+    return settings.service.log_format if chosen or not sys.stderr.isatty() else "text"
+
+
 def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None = None) -> int:
     _require_kafka(settings, "ingest")
     from ingest.registry import load_registry
@@ -132,7 +138,7 @@ def run_all(
     from sinks.service import SinkStage
     from transform.service import TransformStage
 
-    configure_logging("wiredesk", settings.service.log_level, settings.service.log_format)
+    configure_logging("wiredesk", settings.service.log_level, _interactive_log_format(settings))
     registry_path = feeds_path(settings, feeds_file)
     registry = load_registry(registry_path)
     out = sys.stderr
