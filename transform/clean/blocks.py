@@ -14,69 +14,14 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from .dom import TEXT, Node
+from .dom import BLOCKISH, TEXT, Node
 from .normalize import collapse
 
 HEADING_KIND = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h4", "h5": "h4", "h6": "h4"}
-# elements that start/end a block of their own
-BLOCK_TAGS = frozenset(
-    {
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "body",
-        "caption",
-        "center",
-        "dd",
-        "details",
-        "dialog",
-        "dir",
-        "div",
-        "dl",
-        "dt",
-        "fieldset",
-        "figcaption",
-        "figure",
-        "footer",
-        "form",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hgroup",
-        "hr",
-        "html",
-        "legend",
-        "li",
-        "main",
-        "menu",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "summary",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "ul",
-        "option",
-        "select",
-        "textarea",
-        "iframe",
-        "object",
-        "video",
-        "audio",
-        "picture",
-    }
+# elements that start/end a block of their own: the block-level elements, plus embedded and form
+# widgets whose (fallback) text must not run into the neighbouring paragraph
+BLOCK_TAGS = BLOCKISH | frozenset(
+    {"audio", "dialog", "iframe", "object", "option", "picture", "select", "textarea", "video"}
 )
 INLINE_KEEP = frozenset({"em", "strong", "b", "i"})
 _SAFE_SCHEME = re.compile(r"^(https?:|mailto:)", re.I)
