@@ -88,7 +88,8 @@ _DATELINE = re.compile(
     r"(?:\s*\[[^\]]{2,40}\])?"
     r"(?:,\s*(?!" + _MONTH + r"\s+\d)[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,2}(?=\s*[(,]))?"
     r"(?P<date>,\s*(?:" + _MONTH + r"\s+\d{1,2}|\d{1,2}\s+" + _MONTH + r")(?:,?\s+\d{4})?)?"
-    r"\s*(?:\((?P<agency>[^()]{2,40})\))?\s*" + _DASH + r"\s"
+    # PTI and IANS put no dash after the credit: "NEW DELHI, Feb 18 (PTI) The government ..."
+    r"\s*(?:\((?P<agency>[^()]{2,40})\)\s*(?:" + _DASH + r"\s|(?P<nodash>(?=[A-Z\"“‘'])))|" + _DASH + r"\s)"
 )
 _CREDIT_HINT = re.compile(
     r"(?i)\b(?:with\s+inputs?\s+from|inputs?\s+from|source|sources|via|courtesy|copyright|©"
@@ -136,6 +137,8 @@ def parse_dateline(text: str) -> tuple[str, str]:
     has_date = m.group("date") is not None
     if agency_text is not None:
         agencies = agencies_in(agency_text)
+        if m.group("nodash") is not None and not agencies:
+            return "", ""  # without a dash only a known agency makes "Place (X) Text" a dateline
         # "WASHINGTON (CNN) —" is still a dateline; "Apple (AAPL) -" or "Obama (pictured) -" is not.
         if not agencies and not (place.isupper() or has_date):
             return "", ""

@@ -655,7 +655,33 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
                 f.drop("contact-or-promo" if label == _CONTACT_LABEL else "date-line")
         kept = [b for i, b in enumerate(kept) if i not in tail]
         keys = [k for i, k in enumerate(keys) if i not in tail]
+    if kept:
+        _strip_closing_credit(kept[-1], f)
     return dedupe(kept, f, always=mode == "text", keys=keys)
+
+
+# "... has been going on since 2014. (ANI)": the agency's sign-off glued to the story's last
+# sentence. Only a known agency, only after a sentence end, only on the last paragraph.
+_CLOSING_CREDIT_TEXT = re.compile(rf"(?<=[.!?\"”’'])\s*[\(\[]\s*(?:{_AGENCIES})\s*[\)\]]\s*$")
+_CLOSING_CREDIT_HTML = re.compile(
+    rf"(?<=[.!?\"”’';])\s*(?P<open>(?:<(?:em|strong|b|i)>\s*)*)[\(\[]\s*(?:{_AGENCIES})\s*[\)\]]\s*"
+    rf"(?P<close>(?:</(?:em|strong|b|i)>\s*)*)$"
+)
+
+
+def _strip_closing_credit(blk: Block, f: Findings) -> None:
+    text_match = _CLOSING_CREDIT_TEXT.search(blk.text)
+    if blk.kind != "p" or text_match is None or text_match.start() < 40:
+        return
+    html_match = _CLOSING_CREDIT_HTML.search(blk.html)
+    if html_match is None:
+        return
+    f.credits.append(text_match.group().strip())
+    blk.text = blk.text[: text_match.start()]
+    # A credit wrapped in its own <em> goes with its tags; one inside a longer <em> keeps the close.
+    closing = "" if html_match.group("open") else html_match.group("close")
+    blk.html = blk.html[: html_match.start()] + closing
+    f.drop("credit-line")
 
 
 # words one of which every agency/CMS boilerplate line contains (a cheap gate before the patterns)

@@ -20,6 +20,10 @@ from transform.agency import agencies_in, attribute, parse_byline, parse_datelin
         ("LOS ANGELES, California, Feb 18 (AFP) - Fires", "Los Angeles", "AFP"),
         ("Paris, France - the city said", "", ""),
         ("Tensions rose, Moscow (AP) — officials said", "", ""),
+        ("NEW DELHI, Feb 18 (PTI) The second part of the session", "New Delhi", "PTI"),
+        ("Mumbai, Feb 18 (IANS) Shares rose", "Mumbai", "IANS"),
+        ("Barack Obama (pictured) He said", "", ""),
+        ("WASHINGTON (CNN) The Senate voted", "", ""),
     ],
 )
 def test_datelines(text: str, place: str, agency: str) -> None:

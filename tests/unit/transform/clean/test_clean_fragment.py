@@ -170,3 +170,30 @@ def test_entities_and_nbsp_are_decoded_and_collapsed() -> None:
     ct = clean_fragment("<p>Prices&nbsp;rose&nbsp;&amp;&nbsp;fell &#8212; twice &eacute;t&eacute;.</p>")
     assert ct.paragraphs == ("Prices rose & fell — twice été.",)
     assert ct.body_html == "<p>Prices rose &amp; fell — twice été.</p>"
+
+
+@pytest.mark.parametrize(
+    ("html", "last", "credit"),
+    [
+        (
+            "<p>The conflict has been going on since 2014 in the region. (ANI)</p>",
+            "since 2014 in the region.",
+            "(ANI)",
+        ),
+        ("<p>Markets closed higher for the third day in a row. <em>(IANS)</em></p>", "in a row.", "(IANS)"),
+        (
+            "<p>Officials said the (AP) report was wrong and would be corrected soon.</p>",
+            "corrected soon.",
+            None,
+        ),
+        ("<p>Short. (AFP)</p>", "Short. (AFP)", None),
+    ],
+)
+def test_agency_sign_off_glued_to_the_last_sentence(html: str, last: str, credit: str | None) -> None:
+    result = clean_fragment(html)
+    assert result.paragraphs[-1].endswith(last)
+    if credit is None:
+        assert not result.credit_lines
+    else:
+        assert result.credit_lines == (credit,)
+        assert credit not in result.body_html
