@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ingest.fetcher import Fetcher
@@ -123,6 +124,9 @@ class IngestStage:
 
     def _publish(self, items: Sequence[RawItem]) -> None:
         assert self._publisher is not None and self._state is not None
+        # Each published version gets its own trace id, carried in the record and its header, so
+        # the item's log lines in every service can be found together.
+        items = [item if item.trace_id else replace(item, trace_id=bus.new_trace_id()) for item in items]
         entries = [
             (
                 records.record_key(item),

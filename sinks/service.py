@@ -161,7 +161,7 @@ class SinkStage:
             message.partition,
             message.offset,
             error,
-            extra={"topic": message.topic, "partition": message.partition, "offset": message.offset},
+            extra=bus.log_context(message),
         )
         return (
             message.key or b"",

@@ -157,7 +157,7 @@ class TransformStage:
             log.warning(
                 "full-text fetch failed, keeping the teaser: %s",
                 exc,
-                extra={"feed_id": raw.feed_id, "item_id": raw.item_id},
+                extra={"feed_id": raw.feed_id, "item_id": raw.item_id, "trace_id": raw.trace_id},
             )
             return None
         finally:
@@ -179,7 +179,7 @@ class TransformStage:
             message.offset,
             type(error).__name__,
             error,
-            extra={"topic": message.topic, "partition": message.partition, "offset": message.offset},
+            extra=bus.log_context(message),
         )
         return (
             message.key or b"",

@@ -60,6 +60,16 @@ class Message:
         return raw.decode("utf-8", "replace") if raw is not None else default
 
 
+def log_context(message: Message) -> dict[str, object]:
+    """The fixed log keys for a line about one consumed message."""
+    return {
+        "topic": message.topic,
+        "partition": message.partition,
+        "offset": message.offset,
+        "trace_id": message.header(H_TRACE) or None,
+    }
+
+
 def record_headers(schema: str, version: int, producer: str, trace_id: str) -> list[tuple[str, bytes]]:
     return [
         (H_SCHEMA, schema.encode()),
