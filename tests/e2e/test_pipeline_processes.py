@@ -152,3 +152,11 @@ def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_p
         jsonschema.validate(orjson.loads(message.value or b""), schemas["article.schema.json"])
         assert message.headers[bus.H_SCHEMA] == b"wiredesk.Article"
         assert message.key == orjson.loads(message.value or b"")["uri"].encode()
+
+    # One trace id follows the item from ingest's record and header to the article.
+    raw_traces = {m.headers[bus.H_TRACE] for m in raw}
+    assert orjson.loads(raw[0].value or b"")["trace_id"].encode() in raw_traces
+    for message in articles:
+        trace = message.headers[bus.H_TRACE]
+        assert trace in raw_traces
+        assert orjson.loads(message.value or b"")["wiredesk"]["trace_id"].encode() == trace
