@@ -104,8 +104,6 @@ class IngestStage:
         feed = result.feed_id
         self.metrics.ingest_polls.labels(feed, result.status).inc()
         self.metrics.ingest_poll_seconds.observe(result.elapsed_seconds)
-        for _reason, _detail in result.rejected:
-            self.metrics.ingest_items.labels(feed, "rejected").inc()
         if result.status == "error":
             self.feed_errors += 1
             self.metrics.ingest_consecutive_failures.labels(feed).set(result.consecutive_failures)
