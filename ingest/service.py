@@ -72,6 +72,8 @@ class IngestStage:
         if self._republish:
             self._publish(self._republish)
             self.republished += len(self._republish)
+            for item in self._republish:
+                self.metrics.ingest_items.labels(item.feed_id, "republished").inc()
             log.info("re-published %d items the sinks had not stored", len(self._republish))
             self._republish = []
 
