@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -25,29 +26,18 @@ LOCAL_FEED = "local"
 
 def _raw_for_file(path: Path, data: bytes, as_: str, url: str, now: datetime) -> RawItem:
     link = url or path.resolve().as_uri()
-    item_id = ids.item_id(LOCAL_FEED, link=link)
-    if as_ == "html":
-        html = decode_html(data)
-        return RawItem(
-            feed_id=LOCAL_FEED,
-            item_id=item_id,
-            version=1,
-            fetched_at=now,
-            content_hash=ids.content_hash(html),
-            link=url,
-            page_html=html,
-        )
-    text = data.decode("utf-8", "replace")
-    return RawItem(
+    body = decode_html(data) if as_ == "html" else data.decode("utf-8", "replace")
+    raw = RawItem(
         feed_id=LOCAL_FEED,
-        item_id=item_id,
+        item_id=ids.item_id(LOCAL_FEED, link=link),
         version=1,
         fetched_at=now,
-        content_hash=ids.content_hash(text),
+        content_hash=ids.content_hash(body),
         link=url,
-        content=text,
-        content_type="text/plain",
     )
+    if as_ == "html":
+        return replace(raw, page_html=body)
+    return replace(raw, content=body, content_type="text/plain")
 
 
 def _raw_items(path: Path, as_: str, url: str, now: datetime) -> Iterator[RawItem]:
