@@ -10,9 +10,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-
-import orjson
 
 from wiredesk import __version__
 from wiredesk.errors import WiredeskError
@@ -247,12 +244,5 @@ def _config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def write_json_line(obj: object) -> None:
-    sys.stdout.write(orjson.dumps(obj).decode() + "\n")
-
-
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["Path", "build_parser", "main"]

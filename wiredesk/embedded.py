@@ -11,11 +11,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -144,14 +142,3 @@ def bundled_feeds_file() -> Path | None:
     """examples/feeds/feeds.yaml of a source checkout, if this is one."""
     candidate = Path(__file__).resolve().parents[1] / "examples" / "feeds" / "feeds.yaml"
     return candidate if candidate.is_file() else None
-
-
-@contextlib.contextmanager
-def data_dir(settings: Settings) -> Iterator[Path]:
-    path = Path(settings.data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    yield path
-
-
-def reset_data_dir(settings: Settings) -> None:
-    shutil.rmtree(settings.data_dir, ignore_errors=True)

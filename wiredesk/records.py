@@ -15,8 +15,6 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import orjson
 
-from wiredesk import ids
-
 # OPT_UTC_Z: "2022-02-18T02:50:00Z", the form ninjs consumers expect.
 # OPT_OMIT_MICROSECONDS is *not* set: fetched_at precision matters for lag measurement.
 _DUMPS_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
@@ -174,11 +172,6 @@ def dumps(record: Record) -> bytes:
     return orjson.dumps(record, option=_DUMPS_OPTIONS)
 
 
-def to_dict(record: Record) -> dict[str, Any]:
-    result: dict[str, Any] = orjson.loads(dumps(record))
-    return result
-
-
 def loads(kind: type[R], data: bytes | str) -> R:
     """Decode a topic value into its record; anything malformed raises RecordError."""
     try:
@@ -306,9 +299,7 @@ __all__ = [
     "Subject",
     "dumps",
     "from_dict",
-    "ids",
     "loads",
     "record_key",
-    "to_dict",
     "utc",
 ]

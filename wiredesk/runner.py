@@ -211,11 +211,6 @@ def _drained(
     return done
 
 
-def _counter(metrics: Metrics, name: str, **labels: str) -> float:
-    value = metrics.registry.get_sample_value(name, labels or None)
-    return value or 0.0
-
-
 def _sum(metrics: Metrics, name: str, **match: str) -> float:
     total = 0.0
     for family in metrics.registry.collect():
