@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
-from sinks.base import Sink, SinkError, SinkRecordError, WriteResult, build_sinks
+from sinks.base import ArticleStore, Sink, SinkError, SinkRecordError, WriteResult, build_sinks
 from wiredesk import bus, records
 from wiredesk.errors import InfrastructureError
 from wiredesk.metrics import Metrics
@@ -44,14 +44,28 @@ class SinkStage:
         self._publisher: bus.Publisher | None = None
         self._opened = False
 
+    def open_sinks(self) -> None:
+        """Open every sink once; start() and the embedded catch-up both come through here."""
+        if self._opened:
+            return
+        for sink in self.sinks:
+            self._guard(sink.open, sink.name)
+            self.metrics.init_sink(sink.name)
+        self._opened = True
+
+    def stored_item_versions(self) -> set[tuple[str, int]]:
+        """(item_id, item_version) that any of the stores has already processed."""
+        self.open_sinks()
+        stored: set[tuple[str, int]] = set()
+        for sink in self.sinks:
+            if isinstance(sink, ArticleStore):
+                stored |= sink.stored_item_versions()
+        return stored
+
     def start(self) -> None:
         kafka = self.settings.kafka
         bus.ensure_topics(kafka)
-        if not self._opened:
-            for sink in self.sinks:
-                self._guard(sink.open, sink.name)
-                self.metrics.init_sink(sink.name)
-            self._opened = True
+        self.open_sinks()
         self._publisher = bus.Publisher(kafka, SERVICE, self.metrics)
         self._subscription = bus.Subscription(kafka, self.group, [kafka.articles_topic], self.metrics)
         log.info("sink group %s writing to %s", self.group, ", ".join(s.name for s in self.sinks))

@@ -173,16 +173,11 @@ def run_all(
 def unstored_items(settings: Settings, sink: SinkStage) -> list[RawItem]:
     """Items ingest published that the sinks never stored: to publish again after a broker loss."""
     from ingest.state import IngestState
-    from sinks.base import ArticleStore
 
     path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
     if not path.exists():
         return []
-    stored: set[tuple[str, int]] = set()
-    for store in sink.sinks:
-        if isinstance(store, ArticleStore):
-            store.open()
-            stored |= store.stored_item_versions()
+    stored = sink.stored_item_versions()
     state = IngestState(path)
     try:
         return [item for item in state.published_items() if (item.item_id, item.version) not in stored]
