@@ -169,23 +169,18 @@ class IngestState:
 
     def published_items(self, feed_id: str | None = None) -> Iterator[RawItem]:
         """The latest published version of every item (to refill a fresh embedded broker)."""
-        query = "SELECT record FROM items WHERE published = 1"
-        params: tuple[str, ...] = ()
-        if feed_id is not None:
-            query += " AND feed_id = ?"
-            params = (feed_id,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY first_seen, item_id", params).fetchall()
-        for (blob,) in rows:
-            yield records.loads(RawItem, blob)
+        yield from self._items(published=True, feed_id=feed_id)
 
     def pending_items(self, feed_id: str | None = None) -> list[RawItem]:
         """Versions classified but not yet acked (e.g. to publish them at start-up)."""
-        query = "SELECT record FROM items WHERE published = 0"
-        params: tuple[str, ...] = ()
+        return self._items(published=False, feed_id=feed_id)
+
+    def _items(self, *, published: bool, feed_id: str | None) -> list[RawItem]:
+        query = "SELECT record FROM items WHERE published = ?"
+        params: tuple[object, ...] = (int(published),)
         if feed_id is not None:
             query += " AND feed_id = ?"
-            params = (feed_id,)
+            params = (*params, feed_id)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY first_seen, item_id", params).fetchall()
         return [records.loads(RawItem, blob) for (blob,) in rows]
