@@ -14,11 +14,9 @@ from pathlib import Path
 import jsonschema
 import orjson
 import pytest
-from kafka import KafkaConsumer
-from kafka.structs import TopicPartition
 
 from tests.conftest import REPO, SEED
-from wiredesk import bus
+from wiredesk import bus, commands
 from wiredesk.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -68,25 +66,7 @@ def _wait_for_article(db: Path, timeout_s: float = 90.0) -> dict[str, object]:
 
 
 def _messages(settings: Settings, topic: str) -> list[bus.Message]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka.bootstrap, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        out: list[bus.Message] = []
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=300)
-            if not batch and out:
-                break
-            for tp, recs in batch.items():
-                out.extend(
-                    bus.Message(tp.topic, tp.partition, r.offset, r.key, r.value, dict(r.headers or []))
-                    for r in recs
-                )
-        return out
-    finally:
-        consumer.close()
+    return list(commands._read_topic(settings, topic))
 
 
 def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_path: Path) -> None:
