@@ -12,13 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from wiredesk.errors import ConfigurationError, InfrastructureError, RecordFailure, WiredeskError
 from wiredesk.records import Article
-
-if TYPE_CHECKING:
-    from wiredesk.settings import Settings
 
 # Both search backends mark matched terms in snippets the same way, so callers need not care
 # which one answered. Guillemets rarely occur in news text, unlike brackets or asterisks.
@@ -167,62 +164,3 @@ class ArticleStore(Protocol):
         same article was already there: those need no re-publishing either.
         """
         ...
-
-
-# --- factory ------------------------------------------------------------------------------------
-
-
-def build_sinks(settings: Settings) -> list[Sink]:
-    """The sinks the settings ask for, not yet opened; configuration problems raise at once.
-
-    SQLite storage and SQLite search share one database file and one transaction (the FTS rows
-    stay in step with the stored rows), so they are one sink. PostgreSQL storage and PostgreSQL
-    search are separate sinks with separate tables: full-text indexing costs about seven times
-    what storage does, so the search index can run as its own consumer group.
-    """
-    sink_settings = settings.sink
-    problems: list[str] = []
-    if sink_settings.search == "opensearch":
-        problems.append(
-            "sink.search=opensearch is not available yet in this version; "
-            "use 'postgres', 'sqlite' or 'none' (WIREDESK_SINK_SEARCH)"
-        )
-    uses_postgres = "postgres" in (sink_settings.storage, sink_settings.search)
-    dsn = sink_settings.postgres_dsn.get_secret_value()
-    if uses_postgres and not dsn:
-        problems.append("sink.postgres_dsn is required when storage or search is 'postgres'")
-    if problems:
-        raise SinkConfigError("; ".join(problems), sink="config")
-
-    sinks: list[Sink] = []
-    sqlite_storage = sink_settings.storage == "sqlite"
-    sqlite_search = sink_settings.search == "sqlite"
-    if sqlite_storage or sqlite_search:
-        from sinks.sqlite import SqliteSink
-
-        path = settings.data_path(sink_settings.sqlite_path, "wiredesk.sqlite")
-        sinks.append(SqliteSink(path, fts=sqlite_search))
-    if uses_postgres:
-        # Imported only when configured: psycopg is an optional extra.
-        from sinks.postgres import PostgresSearchSink, PostgresStorageSink
-
-        if sink_settings.storage == "postgres":
-            sinks.append(PostgresStorageSink(dsn))
-        if sink_settings.search == "postgres":
-            sinks.append(PostgresSearchSink(dsn))
-    return sinks
-
-
-def open_sinks(settings: Settings) -> list[Sink]:
-    """`build_sinks` and open each; if one fails to open, the ones already open are closed."""
-    sinks = build_sinks(settings)
-    opened: list[Sink] = []
-    try:
-        for sink in sinks:
-            sink.open()
-            opened.append(sink)
-    except BaseException:
-        for sink in reversed(opened):
-            sink.close()
-        raise
-    return sinks

@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TypeVar
 
-from sinks.base import ArticleStore, Sink, SinkError, SinkRecordError, WriteResult, build_sinks
+from sinks.base import ArticleStore, Sink, SinkError, SinkRecordError, WriteResult
+from sinks.factory import build_sinks
 from wiredesk import bus, records
 from wiredesk.errors import InfrastructureError
 from wiredesk.metrics import Metrics

@@ -342,7 +342,7 @@ class RedisStoryIndex:
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisStoryIndex:
-        import redis
+        import redis  # noqa: PLC0415 - optional extra, only when the story index is Redis
 
         return cls(redis.Redis.from_url(url), **kwargs)
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
@@ -328,8 +329,6 @@ class Subscription:
 def _assignors() -> tuple[Any, ...]:
     # Cooperative-sticky keeps unaffected partitions flowing during a rebalance. kafka-python
     # cannot mix it with an eager assignor in one member, so no range fallback is listed.
-    from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
-
     return (CooperativeStickyAssignor,)
 
 

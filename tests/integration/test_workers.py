@@ -11,10 +11,11 @@ from pathlib import Path
 import orjson
 import pytest
 
+from app import commands
 from sinks.service import SinkStage
 from tests.conftest import SEED
 from transform.service import TransformStage
-from wiredesk import bus, commands, ids, records
+from wiredesk import bus, ids, records
 from wiredesk.metrics import Metrics
 from wiredesk.records import RawItem
 from wiredesk.service import ServiceRunner

@@ -15,6 +15,7 @@ from .dom import TEXT, Node, build
 from .model import CleanText, finish
 from .normalize import clean_text, collapse, decode_html, fix_mojibake, has_mojibake
 from .page_meta import PageMeta, extract_meta
+from .plaintext import clean_plain_text
 from .readable import (
     MAYBE_CANDIDATE,
     NEGATIVE,
@@ -251,8 +252,6 @@ def clean_fragment(html: str, url: str = "") -> CleanText:
     if len(html) > MAX_INPUT_CHARS:
         html = html[:MAX_INPUT_CHARS]
     if "<" not in html:
-        from .plaintext import clean_plain_text
-
         return clean_plain_text(_html.unescape(html) if "&" in html else html)
     tree = LexborHTMLParser(html)
     body = _make_body(tree.body, stats=False) if tree.body is not None else Node("body")

@@ -42,7 +42,7 @@ def fix_mojibake(text: str) -> str:
 
 @functools.cache
 def _ftfy() -> Any:
-    import ftfy
+    import ftfy  # noqa: PLC0415 - ~60 ms to import, needed only for mojibake
 
     return ftfy
 

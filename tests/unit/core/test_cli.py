@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from app import cli
 from tests.conftest import SEED
-from wiredesk import cli
 
 EXPECTED = json.loads((SEED / "expected.json").read_text())
 SUBCOMMANDS = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from sinks.base import SinkConfigError, SinkUnavailable, WriteResult, build_sinks, open_sinks
+from sinks.base import SinkConfigError, SinkUnavailable, WriteResult
+from sinks.factory import build_sinks, open_sinks
 from sinks.postgres import PostgresSearchSink, PostgresStorageSink
 from sinks.sqlite import SqliteSink
 from wiredesk.settings import Settings

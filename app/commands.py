@@ -28,10 +28,11 @@ def _out(line: str) -> None:
 
 
 def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
-    from sinks.base import SearchIndex, build_sinks
+    from sinks.base import SearchIndex
+    from sinks.factory import build_sinks
 
     index = next((s for s in build_sinks(settings) if isinstance(s, SearchIndex)), None)
-    if index is None or settings.sink.search == "none":
+    if index is None or not isinstance(index, SearchIndex) or settings.sink.search == "none":
         raise ConfigurationError(f"no search index is configured (sink.search={settings.sink.search})")
     sqlite_path = settings.data_path(settings.sink.sqlite_path, "wiredesk.sqlite")
     if settings.sink.search == "sqlite" and not sqlite_path.exists():
@@ -58,9 +59,9 @@ def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
 
 
 def list_feeds(settings: Settings, *, feeds_file: str | None, as_json: bool) -> int:
+    from app.runner import feeds_path
     from ingest.registry import load_registry
     from ingest.state import IngestState
-    from wiredesk.runner import feeds_path
 
     path = feeds_path(settings, feeds_file)
     registry = load_registry(path)

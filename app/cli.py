@@ -186,36 +186,36 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if command == "config":
         return _config(args, settings)
     if command == "clean":
-        from wiredesk.offline import clean_files
+        from app.offline import clean_files
 
         return clean_files(args.files, as_=args.as_, url=args.url, out=sys.stdout)
     if command == "entities":
-        from wiredesk.offline import entity_files
+        from app.offline import entity_files
 
         return entity_files(args.files, as_=args.as_, out=sys.stdout)
     if command == "search":
-        from wiredesk.commands import search
+        from app.commands import search
 
         return search(settings, " ".join(args.query), limit=args.limit, as_json=args.json)
     if command == "feeds":
-        from wiredesk.commands import list_feeds
+        from app.commands import list_feeds
 
         return list_feeds(settings, feeds_file=args.feeds, as_json=args.json)
     if command == "topics":
-        from wiredesk.commands import topics
+        from app.commands import topics
 
         return topics(settings)
     if command == "dlq":
-        from wiredesk.commands import dlq_list, dlq_redrive
+        from app.commands import dlq_list, dlq_redrive
 
         if args.dlq_command == "list":
             return dlq_list(settings, limit=args.limit)
         return dlq_redrive(settings, error_class=args.error_class, stage=args.stage, dry_run=args.dry_run)
     if command == "replay":
-        from wiredesk.commands import replay_transform
+        from app.commands import replay_transform
 
         return replay_transform(settings, since=args.from_)
-    from wiredesk import runner
+    from app import runner
 
     if command == "run":
         return runner.run_all(settings, once=args.once, feeds_file=args.feeds, quiet=args.quiet)
