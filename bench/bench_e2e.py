@@ -201,9 +201,7 @@ def compare(sizes: Sequence[int], repeats: int, dsn: str, *, near_duplicates: bo
     summary: dict[str, Any] = {"sizes": {}}
     kind = "near-duplicate" if near_duplicates else "distinct stories"
     print(f"\n### {kind}: {ITEMS_PER_FEED} items per feed, median of {repeats}\n")
-    print(
-        "| feeds | items | wiredesk articles/s | plain rows/s | ratio (pairwise) | CPU (median) | peak RSS MB |"
-    )
+    print("| feeds | items | wiredesk articles/s | plain rows/s | ratio (pairwise) | CPU | peak RSS MB |")
     print("|---:|---:|---:|---:|---:|---|---:|")
     for feeds, runs in table.items():
         wd, pl = runs["wiredesk"], runs["plain"]
