@@ -80,9 +80,9 @@ class SinkClosedError(SinkError):
 class WriteResult:
     """What one `write_batch` did, per article.
 
-    inserted: a new article. updated: a newer (version, transform_version) replaced the stored
-    one. unchanged: the same derivation was already stored (a replay). stale_skipped: an older
-    derivation arrived after a newer one and was ignored.
+    inserted: a new article. updated: a newer derivation (greater `wiredesk.derivation_key`)
+    replaced the stored one. unchanged: the same derivation was already stored (a replay).
+    stale_skipped: an older derivation arrived after a newer one and was ignored.
     """
 
     inserted: int = 0

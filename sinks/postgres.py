@@ -30,6 +30,7 @@ from sinks.base import (
     WriteResult,
 )
 from sinks.rows import ArticleRow, newest_per_uri, to_row
+from wiredesk.derivation import LEGACY_SCHEME, LEGACY_VERSION_DIGITS
 from wiredesk.records import Article, RecordError, loads
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS {schema}.wd_articles (
     version integer NOT NULL,
     transform_version text NOT NULL,
     transform_key text COLLATE "C" NOT NULL,
+    derivation_key text COLLATE "C" NOT NULL,
     item_id text NOT NULL,
     item_version integer NOT NULL,
     feed_id text NOT NULL,
@@ -78,6 +80,7 @@ CREATE TABLE IF NOT EXISTS {schema}.wd_article_search (
     version integer NOT NULL,
     transform_version text NOT NULL,
     transform_key text COLLATE "C" NOT NULL,
+    derivation_key text COLLATE "C" NOT NULL,
     headline text NOT NULL,
     body text NOT NULL,
     language text NOT NULL,
@@ -98,6 +101,7 @@ _STORAGE_COLUMNS: list[tuple[str, str]] = [
     ("version", "int4"),
     ("transform_version", "text"),
     ("transform_key", "text"),
+    ("derivation_key", "text"),
     ("item_id", "text"),
     ("item_version", "int4"),
     ("feed_id", "text"),
@@ -116,6 +120,7 @@ _SEARCH_COLUMNS: list[tuple[str, str]] = [
     ("version", "int4"),
     ("transform_version", "text"),
     ("transform_key", "text"),
+    ("derivation_key", "text"),
     ("headline", "text"),
     ("body", "text"),
     ("language", "text"),
@@ -130,6 +135,7 @@ def _storage_values(row: ArticleRow) -> tuple[Any, ...]:
         row.version,
         row.transform_version,
         row.transform_key,
+        row.derivation_key,
         row.item_id,
         row.item_version,
         row.feed_id,
@@ -151,6 +157,7 @@ def _search_values(row: ArticleRow) -> tuple[Any, ...]:
         row.version,
         row.transform_version,
         row.transform_key,
+        row.derivation_key,
         row.headline,
         row.search_text,
         row.language,
@@ -179,7 +186,8 @@ def _upsert_sql(schema: str, table: str, columns: list[tuple[str, str]]) -> sql.
         -- same order and cannot deadlock.
         ORDER BY uri
         ON CONFLICT (uri) DO UPDATE SET {updates}, updated_at = now()
-        WHERE (EXCLUDED.version, EXCLUDED.transform_key) > ({target}.version, {target}.transform_key)
+        -- The column's "C" collation makes this a byte comparison, the keys' order.
+        WHERE EXCLUDED.derivation_key > {target}.derivation_key
         -- xmax is 0 only on a freshly inserted tuple: tells inserts from updates.
         RETURNING uri, (xmax = 0) AS inserted
         """
@@ -218,6 +226,7 @@ class _PostgresSink:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
                 conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(self.schema)))
                 self._create_schema(conn)
+                self._add_derivation_key(conn)
                 self._prefer_lz4(conn)
         except psycopg.Error as exc:
             raise self._translate(exc, "cannot create the schema") from exc
@@ -239,6 +248,33 @@ class _PostgresSink:
 
     def _create_schema(self, conn: psycopg.Connection[Any]) -> None:
         raise NotImplementedError
+
+    def _add_derivation_key(self, conn: psycopg.Connection[Any]) -> None:
+        """Give a table an older wiredesk created its `derivation_key` column (under the schema lock).
+
+        Stored rows get the key wiredesk.derivation.legacy_key gives an Article without one: they
+        keep their order among themselves and sort below every keyed derivation. A one-time
+        rewrite of the table, at the first start after the upgrade.
+        """
+        present = conn.execute(
+            "SELECT 1 FROM information_schema.columns "
+            "WHERE table_schema = %s AND table_name = %s AND column_name = 'derivation_key'",
+            (self.schema, self.table),
+        ).fetchone()
+        if present:
+            return
+        table = sql.Identifier(self.schema, self.table)
+        conn.execute(
+            sql.SQL('ALTER TABLE {} ADD COLUMN IF NOT EXISTS derivation_key text COLLATE "C"').format(table)
+        )
+        migrated = conn.execute(
+            sql.SQL(
+                "UPDATE {} SET derivation_key = {} || lpad(greatest(version, 0)::text, {}, '0') "
+                "|| ' ' || transform_key"
+            ).format(table, sql.Literal(f"{LEGACY_SCHEME} "), sql.Literal(LEGACY_VERSION_DIGITS))
+        ).rowcount
+        conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN derivation_key SET NOT NULL").format(table))
+        log.info("added derivation_key to %s (%d rows)", self.table, migrated, extra={"sink": self.name})
 
     def _prefer_lz4(self, conn: psycopg.Connection[Any]) -> None:
         """Compress the large columns with lz4 where the server supports it (PostgreSQL 14+).
@@ -293,11 +329,11 @@ class _PostgresSink:
     def _after_upsert(self, conn: psycopg.Connection[Any], articles: Sequence[Article]) -> None:
         """Hook for more writes in the same transaction."""
 
-    def _stored_keys(self, conn: psycopg.Connection[Any], uris: list[str]) -> dict[str, tuple[int, str]]:
-        query = sql.SQL("SELECT uri, version, transform_key FROM {} WHERE uri = ANY(%s)").format(
+    def _stored_keys(self, conn: psycopg.Connection[Any], uris: list[str]) -> dict[str, str]:
+        query = sql.SQL("SELECT uri, derivation_key FROM {} WHERE uri = ANY(%s)").format(
             sql.Identifier(self.schema, self.table)
         )
-        return {uri: (version, key) for uri, version, key in conn.execute(query, (uris,))}
+        return dict(conn.execute(query, (uris,)).fetchall())
 
     # --- reading --------------------------------------------------------------------------------
 

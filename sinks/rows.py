@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sinks.versions import transform_sort_key
+from wiredesk.derivation import legacy_key, transform_sort_key
 from wiredesk.records import Article, dumps
 
 
@@ -38,6 +38,7 @@ class ArticleRow:
     version: int
     transform_version: str
     transform_key: str
+    derivation_key: str
     item_id: str
     item_version: int
     feed_id: str
@@ -53,8 +54,9 @@ class ArticleRow:
     doc: bytes
 
     @property
-    def key(self) -> tuple[int, str]:
-        return (self.version, self.transform_key)
+    def key(self) -> str:
+        """What the version guards compare: greater is newer (wiredesk/derivation.py)."""
+        return self.derivation_key
 
 
 def to_row(article: Article) -> ArticleRow:
@@ -66,6 +68,8 @@ def to_row(article: Article) -> ArticleRow:
         version=article.version,
         transform_version=w.transform_version,
         transform_key=transform_sort_key(w.transform_version),
+        # Articles derived before the key existed order below every keyed one.
+        derivation_key=w.derivation_key or legacy_key(article.version, w.transform_version),
         item_id=w.item_id,
         item_version=w.item_version,
         feed_id=w.feed_id,

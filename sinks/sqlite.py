@@ -28,6 +28,7 @@ from sinks.base import (
 )
 from sinks.fts_query import fts5_queries
 from sinks.rows import ArticleRow, iso_utc, newest_per_uri, to_row
+from wiredesk.derivation import LEGACY_SCHEME, LEGACY_VERSION_DIGITS
 from wiredesk.records import Article, RecordError, loads
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,8 @@ _BODY_WEIGHT = 1.0
 _SNIPPET_TOKENS = 24
 _BUSY_TIMEOUT_SECONDS = 10.0
 # PRAGMA user_version of the layout below; a file from a newer wiredesk is refused, not guessed at.
-SCHEMA_VERSION = 1
+# 1: first layout. 2: `derivation_key`, the order of an article's derivations across feeds.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
@@ -47,6 +49,7 @@ CREATE TABLE IF NOT EXISTS articles (
     version INTEGER NOT NULL,
     transform_version TEXT NOT NULL,
     transform_key TEXT NOT NULL,
+    derivation_key TEXT NOT NULL,
     item_id TEXT NOT NULL,
     item_version INTEGER NOT NULL,
     feed_id TEXT NOT NULL,
@@ -84,14 +87,15 @@ CREATE VIRTUAL TABLE IF NOT EXISTS articles_fts USING fts5 (
 
 _UPSERT = """
 INSERT INTO articles (
-    uri, version, transform_version, transform_key, item_id, item_version, feed_id, story_id,
-    headline, versioncreated, firstcreated, language, agency, canonical_url, source_url, doc,
-    updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    uri, version, transform_version, transform_key, derivation_key, item_id, item_version, feed_id,
+    story_id, headline, versioncreated, firstcreated, language, agency, canonical_url, source_url,
+    doc, updated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (uri) DO UPDATE SET
     version = excluded.version,
     transform_version = excluded.transform_version,
     transform_key = excluded.transform_key,
+    derivation_key = excluded.derivation_key,
     item_id = excluded.item_id,
     item_version = excluded.item_version,
     feed_id = excluded.feed_id,
@@ -105,10 +109,16 @@ ON CONFLICT (uri) DO UPDATE SET
     source_url = excluded.source_url,
     doc = excluded.doc,
     updated_at = excluded.updated_at
--- The guard lives in SQL as well as in Python, so that no code path can regress a row.
-WHERE (excluded.version, excluded.transform_key) > (articles.version, articles.transform_key)
+-- The guard lives in SQL as well as in Python, so that no code path can regress a row. BINARY
+-- collation (SQLite's default) compares bytes, which is the keys' order.
+WHERE excluded.derivation_key > articles.derivation_key
 RETURNING rowid
 """
+# Schema 1 -> 2: rows stored before derivation keys get the key wiredesk.derivation.legacy_key
+# gives an Article without one, so they keep their order among themselves and below new keys.
+_LEGACY_KEY_SQL = (
+    f"'{LEGACY_SCHEME} ' || printf('%0{LEGACY_VERSION_DIGITS}d', max(version, 0)) || ' ' || transform_key"
+)
 
 
 def _utc_now() -> str:
@@ -173,7 +183,7 @@ class SqliteSink:
                 sink=self.name,
             )
         conn.executescript(_SCHEMA)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        _migrate(conn)
         if self.fts:
             _ensure_fts(conn)
 
@@ -238,17 +248,17 @@ class SqliteSink:
         return WriteResult(inserted, updated, unchanged, stale)
 
     @staticmethod
-    def _stored(conn: sqlite3.Connection, uris: list[str]) -> dict[str, tuple[int, tuple[int, str]]]:
-        """uri -> (rowid, (version, transform_key)) of the stored rows among `uris`."""
-        found: dict[str, tuple[int, tuple[int, str]]] = {}
+    def _stored(conn: sqlite3.Connection, uris: list[str]) -> dict[str, tuple[int, str]]:
+        """uri -> (rowid, derivation_key) of the stored rows among `uris`."""
+        found: dict[str, tuple[int, str]] = {}
         # Chunks stay well under SQLite's bound-parameter limit (32,766 since 3.32).
         for start in range(0, len(uris), 500):
             chunk = uris[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            for uri, rowid, version, key in conn.execute(
-                f"SELECT uri, rowid, version, transform_key FROM articles WHERE uri IN ({marks})", chunk
+            for uri, rowid, key in conn.execute(
+                f"SELECT uri, rowid, derivation_key FROM articles WHERE uri IN ({marks})", chunk
             ):
-                found[uri] = (rowid, (version, key))
+                found[uri] = (rowid, key)
         return found
 
     @contextmanager
@@ -342,6 +352,25 @@ class SqliteSink:
         ]
 
 
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file an older wiredesk wrote up to SCHEMA_VERSION, in one transaction.
+
+    The columns are checked inside the write lock, so two processes opening the same old file
+    together migrate it once.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        columns = {name for _, name, *_ in conn.execute("PRAGMA table_info(articles)")}
+        if "derivation_key" not in columns:
+            conn.execute("ALTER TABLE articles ADD COLUMN derivation_key TEXT NOT NULL DEFAULT ''")
+            conn.execute(f"UPDATE articles SET derivation_key = {_LEGACY_KEY_SQL}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _ensure_fts(conn: sqlite3.Connection) -> None:
     """Create the FTS index; if it is new but articles exist (storage ran without search until
     now), index them all so that search agrees with storage from the start."""
@@ -353,26 +382,20 @@ def _ensure_fts(conn: sqlite3.Connection) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:
         conn.execute(_FTS_SCHEMA)
-        for rowid, version, key in conn.execute(
-            "SELECT rowid, version, transform_key FROM articles"
-        ).fetchall():
-            _sync_fts(conn, rowid, (version, key), None)
+        for rowid, key in conn.execute("SELECT rowid, derivation_key FROM articles").fetchall():
+            _sync_fts(conn, rowid, key, None)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
 
 
-def _indexed_key(key: tuple[int, str]) -> str:
-    return f"{key[0]}:{key[1]}"
+def _sync_fts(conn: sqlite3.Connection, rowid: int, wanted: str, row: ArticleRow | None) -> None:
+    """Make the FTS row of article `rowid` hold derivation `wanted`: a no-op when it already does.
 
-
-def _sync_fts(conn: sqlite3.Connection, rowid: int, key: tuple[int, str], row: ArticleRow | None) -> None:
-    """Make the FTS row of article `rowid` hold derivation `key`: a no-op when it already does.
-
-    `row` is that derivation when the caller has it; otherwise it is read from storage.
+    `row` is that derivation when the caller has it; otherwise it is read from storage. (FTS rows
+    indexed under schema 1 hold another key form, so they are re-indexed when next touched.)
     """
-    wanted = _indexed_key(key)
     found = conn.execute("SELECT indexed_key FROM articles_fts WHERE rowid = ?", (rowid,)).fetchone()
     if found is not None and found[0] == wanted:
         return
@@ -393,6 +416,7 @@ def _values(row: ArticleRow, now: str) -> tuple[object, ...]:
         row.version,
         row.transform_version,
         row.transform_key,
+        row.derivation_key,
         row.item_id,
         row.item_version,
         row.feed_id,

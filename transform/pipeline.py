@@ -23,7 +23,7 @@ from transform.fingerprint import fingerprint
 from transform.language import identify
 from transform.stories import StoryIndex
 from transform.tags import clean_tags
-from wiredesk import ids
+from wiredesk import derivation, ids
 from wiredesk.records import Article, Entity, Provenance, Quality, RawItem, Subject
 
 # Bump when the output for the same input changes (rules, word lists, fingerprint parameters):
@@ -210,6 +210,7 @@ def derive_article(
             item_version=raw.version,
             transform_version=TRANSFORM_VERSION,
             ingested_at=raw.fetched_at,
+            derivation_key=derivation.raw_item_key(raw, TRANSFORM_VERSION),
             source_url=raw.link,
             canonical_url=canonical,
             agency=who.agency or _hinted_agency(raw.agency_hint),

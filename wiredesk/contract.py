@@ -35,7 +35,8 @@ DESCRIPTIONS: dict[str, str] = {
     "RawItem.trace_id": "Correlates log lines across services.",
     "Article.uri": "Stable article id derived from the canonical URL (urn:wiredesk:article:...). "
     "The Kafka key.",
-    "Article.version": "The raw item version this article was derived from.",
+    "Article.version": "The raw item's version within its own feed. Not comparable across feeds: "
+    "order an article's messages by `wiredesk.derivation_key`.",
     "Article.firstcreated": "When the story was first published (UTC).",
     "Article.versioncreated": "When this version of the story was published or updated (UTC).",
     "Article.located": "Dateline place, e.g. NEW DELHI.",
@@ -47,8 +48,12 @@ DESCRIPTIONS: dict[str, str] = {
     "Provenance.auto_published": "The outlet says the story was published from an agency feed unedited.",
     "Provenance.story_id": "Shared by near-duplicate copies of the same story across outlets.",
     "Provenance.fingerprint": "Near-duplicate fingerprint (hex).",
-    "Provenance.transform_version": "Version of the transform that derived this article; "
-    "sinks keep the newest.",
+    "Provenance.transform_version": "Version of the transform that derived this article "
+    "(the last part of `derivation_key`).",
+    "Provenance.derivation_key": "Orders the messages of one `uri`: the greater string (compared "
+    "byte by byte) is the newer derivation, equal strings the same one. Built from the feed's date "
+    "for the item, the fetch time, a tie-break and the transform version (docs/topics.md). Empty "
+    "only on articles from before it existed.",
 }
 
 

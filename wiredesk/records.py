@@ -121,6 +121,9 @@ class Provenance:
     item_version: int
     transform_version: str
     ingested_at: datetime
+    # Byte order = derivation order across feeds and replays (wiredesk/derivation.py); empty on
+    # articles from before it existed.
+    derivation_key: str = ""
     source_url: str = ""
     canonical_url: str = ""
     agency: str = ""

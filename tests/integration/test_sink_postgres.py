@@ -11,6 +11,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from sinks.base import (
     WriteResult,
 )
 from sinks.postgres import PostgresSearchSink, PostgresStorageSink
+from wiredesk.derivation import legacy_key, transform_sort_key
+from wiredesk.records import dumps
 
 psycopg = pytest.importorskip("psycopg", reason="psycopg (the 'postgres' extra) is not installed")
 
@@ -42,6 +45,7 @@ assert _spec.loader is not None
 _articles = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_articles)
 build_article = _articles.build_article
+derive_copy = _articles.derive_copy
 
 _CANDIDATE_DSNS = [
     "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3",
@@ -205,6 +209,133 @@ def test_stored_item_versions(storage: PostgresStorageSink) -> None:
     got = storage.stored_item_versions()
     item1, item2 = build_article(1).wiredesk.item_id, build_article(2).wiredesk.item_id
     assert got == {(item1, 1), (item1, 2), (item2, 1)}
+
+
+def _copies() -> dict[str, Any]:
+    """The cases of tests/unit/sinks/test_sink_ordering.py, derived by the real transform chain."""
+    return {
+        # The agency's third version, then a portal's first version of a later edit of the URL.
+        "agency": derive_copy("agency", 3, fetched=31, updated=30, body="Talks resumed on Wednesday."),
+        "portal": derive_copy("portal", 1, fetched=46, updated=45, body="Talks collapsed on Wednesday."),
+        # A slow aggregator at its version 9, fetched last, still carrying the 10:00 text.
+        "late": derive_copy("aggregator", 9, fetched=50, updated=0, body="Talks stalled on Wednesday."),
+        # The portal edits its item without touching the feed's date.
+        "edit": derive_copy("portal", 2, fetched=55, updated=45, body="Talks collapsed late on Wednesday."),
+    }
+
+
+@pytest.mark.parametrize("kind", ["storage", "search"])
+def test_copies_of_one_url_from_several_feeds(kind: str, dsn: str, schema: str) -> None:
+    sink = (PostgresStorageSink if kind == "storage" else PostgresSearchSink)(dsn, schema=schema)
+    sink.open()
+    copies = _copies()
+    try:
+        assert sink.write_batch([copies["agency"]]) == WriteResult(inserted=1)
+        assert sink.write_batch([copies["portal"]]) == WriteResult(updated=1)
+        assert sink.write_batch([copies["late"]]) == WriteResult(stale_skipped=1)
+        assert sink.write_batch([copies["edit"]]) == WriteResult(updated=1)
+        replay = derive_copy(
+            "portal",
+            2,
+            fetched=55,
+            updated=45,
+            body="Talks collapsed late on Wednesday.",
+            derived_later_days=3,
+        )
+        assert sink.write_batch([replay, copies["portal"]]) == WriteResult(unchanged=1, stale_skipped=1)
+        if isinstance(sink, PostgresStorageSink):
+            assert sink.get(copies["edit"].uri) == copies["edit"]
+        else:
+            assert [h.uri for h in sink.search("late collapsed")] == [copies["edit"].uri]
+            assert sink.search("resumed") == []
+            assert sink.search("stalled") == []
+    finally:
+        sink.close()
+
+
+def test_copies_in_one_batch_keep_the_newest(storage: PostgresStorageSink) -> None:
+    copies = _copies()
+    result = storage.write_batch([copies["edit"], copies["late"], copies["agency"], copies["portal"]])
+    assert result == WriteResult(inserted=1, stale_skipped=3)
+    assert storage.get(copies["edit"].uri) == copies["edit"]
+
+
+_STORAGE_1 = """
+CREATE TABLE {s}.wd_articles (
+    uri text PRIMARY KEY, version integer NOT NULL, transform_version text NOT NULL,
+    transform_key text COLLATE "C" NOT NULL, item_id text NOT NULL, item_version integer NOT NULL,
+    feed_id text NOT NULL, story_id text NOT NULL, headline text NOT NULL, versioncreated timestamptz,
+    firstcreated timestamptz, language text NOT NULL, agency text NOT NULL, canonical_url text NOT NULL,
+    source_url text NOT NULL, doc jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+
+def test_a_table_from_before_derivation_keys_is_migrated(dsn: str, schema: str) -> None:
+    old = build_article(1, version=3, transform_version="2026.11.9", headline="Flood waters recede")
+    stored = replace(old, wiredesk=replace(old.wiredesk, derivation_key=""))
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(_STORAGE_1.format(s=f'"{schema}"'))
+        conn.execute(
+            f'INSERT INTO "{schema}".wd_articles (uri, version, transform_version, transform_key, item_id,'
+            " item_version, feed_id, story_id, headline, language, agency, canonical_url, source_url, doc)"
+            " VALUES (%s, 3, '2026.11.9', %s, %s, 3, 'feed-a', 's', %s, 'en', 'ANI', '', '', %s::jsonb)",
+            (
+                stored.uri,
+                transform_sort_key("2026.11.9"),
+                stored.wiredesk.item_id,
+                stored.headline,
+                dumps(stored).decode(),
+            ),
+        )
+
+    sink = PostgresStorageSink(dsn, schema=schema)
+    sink.open()
+    try:
+        rows = _query(dsn, f'SELECT derivation_key FROM "{schema}".wd_articles')
+        assert rows == [(legacy_key(3, "2026.11.9"),)]
+        assert sink.write_batch([stored]) == WriteResult(unchanged=1)
+        older = replace(stored, version=2, wiredesk=replace(stored.wiredesk, item_version=2))
+        assert sink.write_batch([older]) == WriteResult(stale_skipped=1)
+        keyed = build_article(1, version=1, headline="Flood warning lifted")
+        assert sink.write_batch([keyed]) == WriteResult(updated=1)
+        assert sink.get(keyed.uri) == keyed
+    finally:
+        sink.close()
+    nullable = _query(
+        dsn,
+        "SELECT is_nullable FROM information_schema.columns WHERE table_schema = %s"
+        " AND table_name = 'wd_articles' AND column_name = 'derivation_key'",
+        schema,
+    )
+    assert nullable == [("NO",)]
+
+
+def test_a_search_table_from_before_derivation_keys_is_migrated(dsn: str, schema: str) -> None:
+    old = build_article(1, version=3, transform_version="2026.11.9", headline="Flood waters recede")
+    stored = replace(old, wiredesk=replace(old.wiredesk, derivation_key=""))
+    first = PostgresSearchSink(dsn, schema=schema)
+    first.open()
+    first.write_batch([stored])
+    first.close()
+    # The table as schema 1 had it: the same, without the column.
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'ALTER TABLE "{schema}".wd_article_search DROP COLUMN derivation_key')
+
+    sink = PostgresSearchSink(dsn, schema=schema)
+    sink.open()
+    try:
+        rows = _query(dsn, f'SELECT derivation_key FROM "{schema}".wd_article_search')
+        assert rows == [(legacy_key(3, "2026.11.9"),)]
+        assert sink.write_batch([stored]) == WriteResult(unchanged=1)
+        assert [h.uri for h in sink.search("recede")] == [stored.uri]
+        assert sink.write_batch([build_article(1, version=1, headline="Flood warning lifted")]) == (
+            WriteResult(updated=1)
+        )
+        assert [h.uri for h in sink.search("lifted")] == [stored.uri]
+    finally:
+        sink.close()
 
 
 def test_nul_characters_do_not_fail_the_batch(storage: PostgresStorageSink) -> None:

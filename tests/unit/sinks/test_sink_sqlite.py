@@ -23,7 +23,8 @@ from sinks.base import (
     WriteResult,
 )
 from sinks.sqlite import SqliteSink
-from wiredesk.records import dumps
+from wiredesk.derivation import legacy_key, transform_sort_key
+from wiredesk.records import Article, dumps
 
 
 @pytest.fixture
@@ -278,3 +279,69 @@ def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(SinkError, match=r"junk\.sqlite"):
         SqliteSink(path).open()
+
+
+# The layout wiredesk wrote as schema 1, before derivation keys.
+_SCHEMA_1 = """
+CREATE TABLE articles (
+    uri TEXT NOT NULL UNIQUE, version INTEGER NOT NULL, transform_version TEXT NOT NULL,
+    transform_key TEXT NOT NULL, item_id TEXT NOT NULL, item_version INTEGER NOT NULL,
+    feed_id TEXT NOT NULL, story_id TEXT NOT NULL, headline TEXT NOT NULL, versioncreated TEXT,
+    firstcreated TEXT, language TEXT NOT NULL, agency TEXT NOT NULL, canonical_url TEXT NOT NULL,
+    source_url TEXT NOT NULL, doc BLOB NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE processed_items (
+    item_id TEXT NOT NULL, item_version INTEGER NOT NULL, PRIMARY KEY (item_id, item_version)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE articles_fts USING fts5 (
+    headline, body, indexed_key UNINDEXED, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+PRAGMA user_version = 1;
+"""
+
+
+def _unkeyed(article: Article) -> Article:
+    """The article as a wiredesk from before derivation keys produced it."""
+    return replace(article, wiredesk=replace(article.wiredesk, derivation_key=""))
+
+
+def test_a_schema_1_file_is_migrated_and_keeps_its_order(db_path: Path) -> None:
+    old = build_article(1, version=3, transform_version="2026.11.9", headline="Flood waters recede")
+    stored = _unkeyed(old)
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        conn.executescript(_SCHEMA_1)
+        conn.execute(
+            "INSERT INTO articles VALUES (?, 3, '2026.11.9', ?, ?, 3, 'feed-a', 's', ?, NULL, NULL, 'en',"
+            " 'ANI', '', '', ?, '2024-01-01T00:00:00Z')",
+            (
+                stored.uri,
+                transform_sort_key("2026.11.9"),
+                stored.wiredesk.item_id,
+                stored.headline,
+                dumps(stored),
+            ),
+        )
+        conn.execute(
+            "INSERT INTO articles_fts (rowid, headline, body, indexed_key) VALUES (1, ?, '', '3:old')",
+            (stored.headline,),
+        )
+    conn.close()
+
+    with SqliteSink(db_path) as sink:
+        assert _raw(db_path, "PRAGMA user_version") == [(2,)]
+        assert _raw(db_path, "SELECT derivation_key FROM articles") == [(legacy_key(3, "2026.11.9"),)]
+        # In-flight messages from the old transform still order by (version, transform_version)...
+        assert sink.write_batch([stored]) == WriteResult(unchanged=1)
+        older = _unkeyed(build_article(1, version=2, transform_version="2026.11.9"))
+        assert sink.write_batch([older]) == WriteResult(stale_skipped=1)
+        assert [h.uri for h in sink.search("recede")] == [stored.uri]
+        # ...and every keyed derivation is newer than all of them.
+        keyed = build_article(1, version=1, headline="Flood warning lifted")
+        assert sink.write_batch([keyed]) == WriteResult(updated=1)
+        assert sink.get(stored.uri) == keyed
+        assert [h.uri for h in sink.search("lifted")] == [stored.uri]
+        assert sink.search("recede") == []
+
+    with SqliteSink(db_path) as again:  # opening a migrated file again changes nothing
+        assert again.get(stored.uri) == keyed
