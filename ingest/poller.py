@@ -25,6 +25,7 @@ from typing import Literal
 from ingest.fetcher import Fetcher, FetchError, FetchResult
 from ingest.parser import ParsedFeed, ParseError, parse_feed
 from ingest.registry import Feed, Registry
+from ingest.repeats import distinct_items
 from ingest.scheduler import Hints, backoff_delay, max_age, next_interval, start_interval
 from ingest.state import FeedState, IngestState
 from wiredesk.http import parse_retry_after
@@ -50,6 +51,8 @@ class FeedPollResult:
     unchanged: int = 0
     # Pending versions from an earlier poll whose publish was never acked, handed out again.
     redelivered: int = 0
+    # Listings dropped as repeats of another item of the same document (ingest/repeats.py).
+    duplicate: int = 0
     consecutive_failures: int = 0
     interval_seconds: float = 0.0
     elapsed_seconds: float = 0.0
@@ -62,6 +65,7 @@ class FeedPollResult:
             "changed": self.changed,
             "unchanged": self.unchanged,
             "rejected": len(self.rejected),
+            "duplicate": self.duplicate,
         }
 
 
@@ -102,12 +106,17 @@ def poll_feed(
         log.exception("parsing feed failed unexpectedly", extra={"feed_id": feed.id})
         return poll.failure(f"{type(exc).__name__}: {exc}", retriable=False)
     hints = dataclasses.replace(hints, ttl_seconds=parsed.ttl_seconds)
-    items, duplicates = _unique_items(_with_hints(parsed, feed))
-    rejected = list(parsed.rejected)
-    rejected.extend(("duplicate", f"item id {item_id} repeated in the feed") for item_id in duplicates)
-    counts = {"new": 0, "changed": 0, "unchanged": 0}
+    distinct = distinct_items(_with_hints(parsed, feed))
+    if distinct.repeats:
+        log.info(
+            "feed lists %d items again: dropped as repeats (%d of them with other content)",
+            distinct.repeats,
+            distinct.repeats_with_other_content,
+            extra={"feed_id": feed.id},
+        )
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": distinct.repeats}
     publish: list[RawItem] = []
-    for change, item in state.classify_all(items):
+    for change, item in state.classify_all(distinct.items):
         counts[change] += 1
         if change != "unchanged":
             publish.append(item)
@@ -120,7 +129,7 @@ def poll_feed(
         "ok",
         publish + leftovers,
         redelivered=len(leftovers),
-        rejected=rejected,
+        rejected=list(parsed.rejected),
         counts=counts,
     )
 
@@ -163,18 +172,6 @@ def _with_hints(parsed: ParsedFeed, feed: Feed) -> list[RawItem]:
     if feed.agency:
         items = [dataclasses.replace(item, agency_hint=feed.agency) for item in items]
     return items
-
-
-def _unique_items(items: list[RawItem]) -> tuple[list[RawItem], list[str]]:
-    """First occurrence of each item id: feeds do repeat guids, and one poll publishes one version."""
-    seen: dict[str, RawItem] = {}
-    duplicates: list[str] = []
-    for item in items:
-        if item.item_id in seen:
-            duplicates.append(item.item_id)
-        else:
-            seen[item.item_id] = item
-    return list(seen.values()), duplicates
 
 
 class _Poll:
@@ -241,6 +238,7 @@ class _Poll:
             changed=counts.get("changed", 0),
             unchanged=counts.get("unchanged", 0),
             redelivered=redelivered,
+            duplicate=counts.get("duplicate", 0),
             interval_seconds=interval,
             elapsed_seconds=time.monotonic() - self.started,
         )

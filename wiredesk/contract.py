@@ -23,7 +23,8 @@ SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 DESCRIPTIONS: dict[str, str] = {
     "RawItem.feed_id": "Registry id of the feed the item came from.",
     "RawItem.item_id": "Stable item id: from the guid within its feed, else the normalised link, else a "
-    "hash of title and content. The Kafka key.",
+    "hash of title and content; from guid and normalised link when the feed gives one guid to items "
+    "with different links. The Kafka key.",
     "RawItem.version": "1 for a new item; +1 each time ingest sees its content change.",
     "RawItem.fetched_at": "When ingest fetched the feed (UTC).",
     "RawItem.content_hash": "What ingest compares to tell a change from a repeat.",

@@ -114,6 +114,17 @@ def item_id(feed_id: str, guid: str = "", link: str = "", title: str = "", conte
     return "item-" + _digest("text", feed_id, title.strip(), content.strip())
 
 
+def item_id_with_link(feed_id: str, guid: str, link: str) -> str:
+    """The id of an item whose guid its feed also gives to items with other links.
+
+    Such a guid does not identify a story (some CMSs put a section id or the feed's own URL in
+    every <guid>), so within its feed the item is the pair (guid, normalised link). Every item
+    sharing that guid gets an id this way, whatever their order in the document, so the ids do
+    not change when the feed reorders its items (ingest/repeats.py).
+    """
+    return "item-" + _digest("guid+link", feed_id, guid.strip(), canonical_url(link))
+
+
 def article_uri(canonical: str, fallback_item_id: str) -> str:
     """An article's id: from its canonical URL, so the same page from two feeds is one article."""
     if canonical:

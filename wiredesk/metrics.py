@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from wiredesk import __version__
 
 INGEST_POLL_OUTCOMES = ("ok", "not_modified", "error")
-INGEST_ITEM_OUTCOMES = ("new", "changed", "unchanged", "rejected", "republished")
+INGEST_ITEM_OUTCOMES = ("new", "changed", "unchanged", "rejected", "duplicate", "republished")
 TRANSFORM_OUTCOMES = ("ok", "skipped", "dead_lettered")
 TRANSFORM_STEPS = ("decode", "fetch_page", "derive", "produce", "total")
 QUALITY_SIGNALS = ("empty_body", "missing_date", "future_date", "language_mismatch", "teaser_only")

@@ -35,6 +35,14 @@ def test_item_id_falls_back_to_normalised_link_then_text() -> None:
     assert by_text != ids.item_id("f", title="T", content="D")
 
 
+def test_an_item_repeating_a_guid_is_identified_by_guid_and_normalised_link() -> None:
+    with_link = ids.item_id_with_link("f", "section", "https://x.org/1?utm_source=rss")
+    assert with_link == ids.item_id_with_link("f", " section ", "https://X.org/1")
+    assert with_link != ids.item_id_with_link("f", "section", "https://x.org/2")
+    assert with_link != ids.item_id_with_link("g", "section", "https://x.org/1")
+    assert with_link != ids.item_id("f", guid="section", link="https://x.org/1")
+
+
 def test_ids_are_stable_across_runs() -> None:
     # A literal: ids must never change between releases, or every stored article would duplicate.
     assert ids.item_id("f", guid="g") == "item-" + ids._digest("guid", "f", "g")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from ingest.poller import FeedPollResult, poll_all_once, poll_feed
 from ingest.registry import Feed, Registry
 from ingest.state import IngestState
 from wiredesk.http import HttpClient
+from wiredesk.metrics import INGEST_ITEM_OUTCOMES
 from wiredesk.settings import HttpSettings, IngestSettings
 
 T0 = datetime(2024, 3, 6, 12, 0, tzinfo=UTC)
@@ -49,8 +51,9 @@ def test_file_feed_new_then_unchanged_then_changed(tmp_path: Path, state: Ingest
     first = _poll(feed, Fetcher(), state)
     assert first.status == "ok"
     assert (first.new, first.changed, first.unchanged) == (2, 0, 0)
-    # The empty entry and the repeated link are reported, not published.
-    assert sorted(reason for reason, _ in first.rejected) == ["duplicate", "empty"]
+    # The empty entry is rejected; the item listed twice under one link is published once.
+    assert [reason for reason, _ in first.rejected] == ["empty"]
+    assert first.duplicate == 1
     assert all(item.fetch_full_text for item in first.items_to_publish)
     assert first.next_due == T0 + timedelta(seconds=1800)  # the feed's <ttl>30</ttl> is a floor
     state.mark_published(first.items_to_publish)
@@ -190,9 +193,63 @@ def test_one_bad_feed_does_not_stop_the_others(feed_server: FeedServer, state: I
     assert set(results) == {"ok", "broken", "atom", "json", "html"}
     assert {fid for fid, r in results.items() if r.status == "ok"} == {"ok", "atom", "json"}
     assert {fid for fid, r in results.items() if r.status == "error"} == {"broken", "html"}
-    assert results["json"].counts == {"new": 2, "changed": 0, "unchanged": 0, "rejected": 2}
+    assert results["json"].counts == {"new": 2, "changed": 0, "unchanged": 0, "rejected": 2, "duplicate": 0}
     # Nothing is due again right away: a second pass at the same instant polls nothing.
     assert list(poll_all_once(registry, _fetcher(), state, T0, max_workers=4, settings=SETTINGS)) == []
     # Given explicit feeds, they are polled whether due or not (`--once`).
     again = list(poll_all_once(registry.enabled[:1], _fetcher(), state, T0, settings=SETTINGS))
     assert [r.feed_id for r in again] == ["ok"]
+
+
+REPEATED_GUIDS = (FEEDS / "repeated-guids.rss.xml").read_bytes()
+
+
+def _items_reversed(document: bytes) -> bytes:
+    items = re.findall(rb"<item>.*?</item>", document, flags=re.S)
+    first, last = document.index(items[0]), document.rindex(items[-1]) + len(items[-1])
+    return document[:first] + b"\n  ".join(reversed(items)) + document[last:]
+
+
+def test_items_repeating_a_guid_with_other_links_are_told_apart(
+    feed_server: FeedServer, state: IngestState, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed_server.routes["/politics"] = Reply(200, REPEATED_GUIDS, {"Content-Type": "application/rss+xml"})
+    feed = Feed(id="politics", url=feed_server.url("/politics"))
+    with caplog.at_level("INFO", logger="ingest.poller"):
+        result = _poll(feed, _fetcher(), state)
+
+    published = {item.title: item for item in result.items_to_publish}
+    # Two stories share the section's guid: both are published, under ids of their own.
+    assert sorted(published) == [
+        "Budget passes the upper house",
+        "Gales expected on the coast tonight",
+        "Rail strike called off after talks",
+    ]
+    assert len({item.item_id for item in result.items_to_publish}) == 3
+    # The budget story listed again (same guid, same page) and the weather item listed twice with
+    # one guid and one link are repeats of one item: dropped and counted, not rejected.
+    assert (result.new, result.counts["duplicate"], result.rejected) == (3, 2, [])
+    assert set(result.counts) <= set(INGEST_ITEM_OUTCOMES)
+    repeats = [r for r in caplog.records if "repeat" in r.getMessage()]
+    assert len(repeats) == 1
+    assert getattr(repeats[0], "feed_id", None) == "politics"
+
+
+def test_ids_of_repeated_guids_do_not_depend_on_the_items_order(
+    feed_server: FeedServer, state: IngestState
+) -> None:
+    feed_server.routes["/politics"] = Reply(200, REPEATED_GUIDS, {"Content-Type": "application/rss+xml"})
+    feed = Feed(id="politics", url=feed_server.url("/politics"))
+    first = _poll(feed, _fetcher(), state)
+    state.mark_published(first.items_to_publish)
+
+    reordered = _items_reversed(REPEATED_GUIDS)
+    assert reordered != REPEATED_GUIDS
+    feed_server.routes["/politics"] = Reply(200, reordered, {"Content-Type": "application/rss+xml"})
+    second = _poll(feed, _fetcher(), state, first.next_due)
+
+    # The same items, recognised as such: nothing new, nothing changed, nothing to publish.
+    assert (second.new, second.changed, second.unchanged, second.counts["duplicate"]) == (0, 0, 3, 2)
+    assert second.items_to_publish == []
+    # Of the weather item's two listings, the later-dated one is kept, whichever comes first.
+    assert "Gales expected on the coast tonight" in {i.title for i in first.items_to_publish}
