@@ -24,7 +24,12 @@ log = logging.getLogger(__name__)
 LOCAL_FEED = "local"
 
 
-def _raw_for_file(path: Path, data: bytes, as_: str, url: str, now: datetime) -> RawItem:
+def _raw_for_file(path: Path, data: bytes, as_: str, url: str, now: datetime) -> tuple[RawItem, str]:
+    """The local file as a RawItem, and the page HTML when the file is a page.
+
+    The page goes to derive_article beside the item, as a fetched page does in the transform
+    worker: it is this command's input, not a field of the topic contract.
+    """
     link = url or path.resolve().as_uri()
     body = decode_html(data) if as_ == "html" else data.decode("utf-8", "replace")
     raw = RawItem(
@@ -36,11 +41,11 @@ def _raw_for_file(path: Path, data: bytes, as_: str, url: str, now: datetime) ->
         link=url,
     )
     if as_ == "html":
-        return replace(raw, page_html=body)
-    return replace(raw, content=body, content_type="text/plain")
+        return raw, body
+    return replace(raw, content=body, content_type="text/plain"), ""
 
 
-def _raw_items(path: Path, as_: str, url: str, now: datetime) -> Iterator[RawItem]:
+def _items_and_pages(path: Path, as_: str, url: str, now: datetime) -> Iterator[tuple[RawItem, str]]:
     data = path.read_bytes()
     if as_ != "feed":
         yield _raw_for_file(path, data, as_, url, now)
@@ -48,7 +53,8 @@ def _raw_items(path: Path, as_: str, url: str, now: datetime) -> Iterator[RawIte
     from ingest.parser import parse_feed
 
     parsed = parse_feed(data, feed_id=path.stem or LOCAL_FEED, fetched_at=now, base_url=url)
-    yield from parsed.items
+    for item in parsed.items:
+        yield item, ""
 
 
 def clean_files(files: Sequence[str], *, as_: str, url: str, out: TextIO) -> int:
@@ -61,8 +67,8 @@ def clean_files(files: Sequence[str], *, as_: str, url: str, out: TextIO) -> int
     failures = 0
     for name in files:
         try:
-            for raw in _raw_items(Path(name), as_, url, now):
-                article = derive_article(raw, story_index=stories, now=now)
+            for raw, page_html in _items_and_pages(Path(name), as_, url, now):
+                article = derive_article(raw, story_index=stories, now=now, page_html=page_html)
                 out.write(records.dumps(article).decode() + "\n")
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             failures += 1

@@ -60,7 +60,7 @@ def _is_teaser(text: str) -> bool:
 
 def needs_full_text(raw: RawItem) -> bool:
     """Whether the article page must be fetched: the registry says so, or the item is a teaser."""
-    if raw.page_html or not raw.link:
+    if not raw.link:
         return False
     if raw.fetch_full_text:
         return True
@@ -149,8 +149,12 @@ def derive_article(
     page_html: str | None = None,
     future_skew_seconds: int = 900,
 ) -> Article:
-    """The Article for one RawItem; raises SkipItem when there is no title and no body."""
-    page, content, teaser_only = _clean(raw, page_html or raw.page_html)
+    """The Article for one RawItem; raises SkipItem when there is no title and no body.
+
+    `page_html` is the article page when the caller has it (transform fetched it for a teaser,
+    or `wiredesk clean --as html` read it from a file); it is not part of the RawItem contract.
+    """
+    page, content, teaser_only = _clean(raw, page_html or "")
     main = page if page is not None and page.paragraphs else content
     sources = [ct for ct in (page, content) if ct is not None]
     paragraphs = list(main.paragraphs) if main is not None else []

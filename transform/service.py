@@ -146,7 +146,7 @@ class TransformStage:
 
     def _fetch_page(self, raw: RawItem) -> str | None:
         """The article page for a teaser-only item; None (use the teaser) when it cannot be had."""
-        if self._http is None or not raw.link or raw.page_html:
+        if self._http is None or not raw.link:
             return None
         started = time.perf_counter()
         try:

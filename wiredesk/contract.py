@@ -32,7 +32,6 @@ DESCRIPTIONS: dict[str, str] = {
     "RawItem.published": "The feed's published date in UTC, if it gave one.",
     "RawItem.updated": "The feed's updated date in UTC, if it gave one.",
     "RawItem.fetch_full_text": "The registry marks the feed's items as teasers: transform fetches the page.",
-    "RawItem.page_html": "The article page's HTML when already known; usually empty.",
     "RawItem.trace_id": "Correlates log lines across services.",
     "Article.uri": "Stable article id derived from the canonical URL (urn:wiredesk:article:...). "
     "The Kafka key.",

@@ -80,8 +80,6 @@ class RawItem:
     feed: FeedMeta = field(default_factory=FeedMeta)
     # The registry marks feeds whose items carry only a teaser: transform fetches the page.
     fetch_full_text: bool = False
-    # The page HTML when ingest (or a test, or `wiredesk clean --as html`) already has it.
-    page_html: str = ""
     trace_id: str = ""
     # The registry's agency for this feed: transform uses it when the copy itself credits none.
     agency_hint: str = ""

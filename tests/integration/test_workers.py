@@ -12,10 +12,11 @@ import orjson
 import pytest
 
 from app import commands
+from ingest.parser import parse_feed
 from sinks.service import SinkStage
 from tests.conftest import SEED
 from transform.service import TransformStage
-from wiredesk import bus, ids, records
+from wiredesk import bus, records
 from wiredesk.metrics import Metrics
 from wiredesk.records import RawItem
 from wiredesk.service import ServiceRunner
@@ -25,17 +26,9 @@ pytestmark = pytest.mark.integration
 
 
 def seed_item(**changes: object) -> RawItem:
-    html = (SEED / "agency-article-page.html").read_text()
-    item = RawItem(
-        feed_id="seed",
-        item_id=ids.item_id("seed", guid="seed-1"),
-        version=1,
-        fetched_at=datetime.now(UTC),
-        content_hash=ids.content_hash(html),
-        guid="seed-1",
-        link="https://www.example-times.test/international/blinken-lavrov/",
-        page_html=html,
-    )
+    """The seed story as ingest publishes it from the seed feed (full text in the item)."""
+    feed = (SEED / "agency-feed.rss.xml").read_bytes()
+    (item,) = parse_feed(feed, feed_id="seed", fetched_at=datetime.now(UTC)).items
     return replace(item, **changes)  # type: ignore[arg-type]
 
 
@@ -186,7 +179,7 @@ def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/international/story/"
         teaser = seed_item(
-            page_html="",
+            content="",
             link=url,
             title="Blinken accepts invitation to meet Lavrov",
             fetch_full_text=True,

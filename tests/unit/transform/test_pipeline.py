@@ -3,6 +3,7 @@
 import calendar
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -56,19 +57,27 @@ def _from_feed() -> RawItem:
     )
 
 
-SEED_FORMS = {
-    "html page": lambda: _raw(page_html=(SEED / "agency-article-page.html").read_text(encoding="utf-8")),
-    "plain text": lambda: _raw(
-        content=(SEED / "agency-article-page.txt").read_text(encoding="utf-8"), content_type="text/plain"
+def _seed_page() -> str:
+    return (SEED / "agency-article-page.html").read_text(encoding="utf-8")
+
+
+# Each form: the RawItem, and the article page when the caller has it (as `clean --as html` does).
+SEED_FORMS: dict[str, Callable[[], tuple[RawItem, str | None]]] = {
+    "html page": lambda: (_raw(), _seed_page()),
+    "plain text": lambda: (
+        _raw(
+            content=(SEED / "agency-article-page.txt").read_text(encoding="utf-8"), content_type="text/plain"
+        ),
+        None,
     ),
-    "feed item": _from_feed,
+    "feed item": lambda: (_from_feed(), None),
 }
 
 
 @pytest.fixture(params=list(SEED_FORMS))
 def seed_article(request: pytest.FixtureRequest) -> Article:
-    raw = SEED_FORMS[request.param]()
-    return pipeline.derive_article(raw, story_index=MemoryStoryIndex(), now=FETCHED)
+    raw, page_html = SEED_FORMS[request.param]()
+    return pipeline.derive_article(raw, story_index=MemoryStoryIndex(), now=FETCHED, page_html=page_html)
 
 
 def test_seed_body_paragraphs(seed_article: Article) -> None:
@@ -118,10 +127,11 @@ def test_seed_provenance(seed_article: Article) -> None:
 
 def test_the_three_forms_are_one_story() -> None:
     index = MemoryStoryIndex()
-    stories = {
-        pipeline.derive_article(make(), story_index=index, now=FETCHED).wiredesk.story_id
-        for make in SEED_FORMS.values()
-    }
+    stories = set()
+    for make in SEED_FORMS.values():
+        raw, page_html = make()
+        article = pipeline.derive_article(raw, story_index=index, now=FETCHED, page_html=page_html)
+        stories.add(article.wiredesk.story_id)
     assert len(stories) == 1
 
 
@@ -164,12 +174,26 @@ def test_teaser_only_item() -> None:
         ({"summary": "A short teaser."}, True),
         ({"content": "<p>" + "long text " * 100 + "</p>"}, False),
         ({"content": "<p>" + "long text " * 100 + " Read more</p>"}, True),
-        ({"summary": "A short teaser.", "page_html": "<html></html>"}, False),
         ({"summary": "A short teaser.", "link": ""}, False),
     ],
 )
 def test_needs_full_text(fields: dict[str, object], expected: bool) -> None:
     assert pipeline.needs_full_text(_raw(**fields)) is expected
+
+
+def test_a_page_carried_in_a_raw_message_is_not_read() -> None:
+    # The page HTML is an input of `wiredesk clean --as html` (given to derive_article directly),
+    # not a field of the topic contract: a raw message that carries one (an older producer, or
+    # anyone who can write to the topic) is decoded without it and derived from the item alone.
+    text = "\n\n".join(EXPECTED["body_paragraphs"])
+    doc = json.loads(dumps(_raw(title="A story", content=text, content_type="text/plain")))
+    doc["page_html"] = (
+        "<html><body><article><p>" + "Injected page text. " * 40 + "</p></article></body></html>"
+    )
+    raw = loads(RawItem, json.dumps(doc))
+    article = pipeline.derive_article(raw, story_index=MemoryStoryIndex(), now=FETCHED)
+    assert "Injected" not in article.body_text
+    assert article.paragraphs == EXPECTED["body_paragraphs"]
 
 
 def test_implausible_canonical_is_ignored() -> None:
