@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .blocks import Block
@@ -111,7 +112,7 @@ _TAGS_LINE = re.compile(
 )
 _RELATED_HEAD = re.compile(
     r"^(?:related(?:\s+(?:stories|articles|news|posts|coverage|content|reading|links|topics|videos?))?|"
-    r"(?:\w+\s+)?(?:related|realted)\s+(?:stories|articles|news|posts)|also\s+read|read\s+(?:more|also|next)|"
+    r"(?:\w+\s+)?related\s+(?:stories|articles|news|posts)|also\s+read|read\s+(?:more|also|next)|"
     r"more\s+(?:from|on|stories|news|in|like\s+this)\b.*|more\s+(?:\w+\s+){1,3}(?:stories|news|articles|reads|"
     r"coverage|videos?)|trending(?:\s+(?:now|stories|news|topics))?|"
     r"you\s+(?:may|might)\s+(?:also\s+)?(?:like|be\s+interested(?:\s+in)?|enjoy)|"
@@ -356,6 +357,32 @@ def is_related_heading(text: str) -> bool:
     return len(text) < 60 and bool(_RELATED_HEAD.match(text.strip(" \t|•·-–—>»:.…")))
 
 
+_HEADING_KINDS = frozenset(("h2", "h3", "h4"))
+_LINK_LIST_DENSITY = 0.5
+_LINK_LIST_MIN_ITEMS = 2
+_HEADLINE_MIN_WORDS = 4
+
+
+def heads_link_list(blocks: Sequence[Block], i: int) -> bool:
+    """blocks[i] is a heading over a list of other stories: two or more blocks, up to the next
+    heading or the end, each (mostly) one link worded like a headline.
+
+    After the story, that shape is a box of other stories however its heading is worded
+    ("Related Stories", a section's name, a misspelling). A heading over prose, over a single
+    link, or over short links (a table of contents, a list of URLs, menu entries) is the page's own.
+    """
+    if blocks[i].kind not in _HEADING_KINDS or blocks[i].text.rstrip()[-1:] in ".!?":
+        return False
+    items = 0
+    for blk in blocks[i + 1 :]:
+        if blk.kind in _HEADING_KINDS:
+            break
+        if blk.link_density < _LINK_LIST_DENSITY or len(blk.text.split()) < _HEADLINE_MIN_WORDS:
+            return False
+        items += 1
+    return items >= _LINK_LIST_MIN_ITEMS
+
+
 def match_byline(text: str) -> bool:
     if len(text) > 160:
         return False
@@ -589,7 +616,7 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
     seen_body = False  # a long prose paragraph has been kept
     in_related = False  # after a "Related stories" heading: drop the link list that follows
     tail_only: list[tuple[int, str]] = []
-    for blk in blocks:
+    for i, blk in enumerate(blocks):
         text = blk.text
         n = len(text)
         classes = blk.classes
@@ -603,6 +630,10 @@ def apply_rules(blocks: list[Block], f: Findings, *, headline: str = "", mode: s
             f.drop("related-list")
             if mode == "text":
                 break  # a page's text: everything from "Related Stories" on is chrome
+            in_related = True
+            continue
+        if seen_body and n < 60 and heads_link_list(blocks, i):
+            f.drop("related-list")  # whatever the heading says: other stories, not this one
             in_related = True
             continue
         if in_related:

@@ -80,6 +80,59 @@ def test_chrome_nested_inside_the_article_is_dropped() -> None:
     assert ct.tags == ("Rates", "Banks")
 
 
+def _link_list(*titles: str) -> str:
+    return "<ul>" + "".join(f"<li><a href='/s/{i}'>{t}</a></li>" for i, t in enumerate(titles)) + "</ul>"
+
+
+@pytest.mark.parametrize(
+    "heading", ["International Realted Stories", "Elsewhere in World", "From our partners", "Sport"]
+)
+def test_a_heading_over_a_list_of_links_after_the_story_is_dropped_whatever_its_wording(heading: str) -> None:
+    # The shape, not the words: a short heading followed by nothing but links, once the story has
+    # been told, introduces other stories (misspelt, in another section's name, or unnamed).
+    article = (
+        f"<article><h1>Rates rise</h1>{paras(*BODY)}<h3>Related Stories</h3>"
+        f"{_link_list('Bank chief warns on prices', 'What a rate rise means for you')}"
+        f"<h3>{heading}</h3>"
+        f"{_link_list('Storm closes the port for a second day', 'Minister resigns over the budget leak')}"
+        "</article>"
+    )
+    ct = clean_page(page(article))
+    assert list(ct.paragraphs) == BODY
+    assert "related-list" in ct.removed
+
+
+def test_a_heading_over_a_list_of_links_alone_is_dropped() -> None:
+    article = (
+        f"<article>{paras(*BODY)}<h4>Opinion</h4>"
+        f"{_link_list('Storm closes the port for a second day', 'Minister resigns over the budget leak')}"
+        "</article>"
+    )
+    assert list(clean_page(page(article)).paragraphs) == BODY
+
+
+def test_a_heading_over_prose_one_link_urls_or_short_entries_is_kept() -> None:
+    sources = _link_list("https://example.org/monetary-policy-report", "https://example.org/minutes")
+    article = (
+        f"<article>{paras(LEDE, P2)}<h2>What happens next</h2>"
+        "<p>The <a href='/r'>full statement</a> is due on Friday, when the governor will explain the "
+        "decision to members of parliament and take questions from the committee.</p>"
+        f"<h2>Read the report</h2>{_link_list('The monetary policy report, February')}{paras(P3, P4)}"
+        f"<h2>Sources</h2>{sources}<h2>Tools</h2>{_link_list('Rate calculator', 'Mortgage guide')}</article>"
+    )
+    ct = clean_page(page(article))
+    for kept in (
+        "What happens next",
+        "Read the report",
+        "The monetary policy report, February",
+        "Sources",
+        "https://example.org/minutes",
+        "Tools",
+        "Mortgage guide",
+    ):
+        assert kept in ct.paragraphs
+
+
 def test_summary_heading_repeating_the_lede_is_kept_once() -> None:
     article = (
         f"<article><h1>Rates rise</h1><div class='story-body'><h2 class='standfirst'>{LEDE}</h2>"

@@ -115,3 +115,19 @@ def test_html_page_meta() -> None:
 def test_html_as_str_and_bytes_agree() -> None:
     raw = (SEED / "agency-article-page.html").read_bytes()
     assert clean_page(raw.decode("utf-8")) == clean_page(raw)
+
+
+def test_related_lists_inside_the_story_body_do_not_reach_the_body() -> None:
+    # The same page with its related-stories box rendered inside the story's own container, in a
+    # box whose class does not say "related": both link lists (the second under a misspelt
+    # heading) must still stay out of the body.
+    html = (SEED / "agency-article-page.html").read_text(encoding="utf-8")
+    start, end = html.index('<aside class="related">'), html.index("</aside>") + len("</aside>")
+    box = (
+        '<div class="box">' + html[start + len('<aside class="related">') : end - len("</aside>")] + "</div>"
+    )
+    without = html[:start] + html[end:]
+    last_paragraph_end = without.index("reviewed by an editor</p>") + len("reviewed by an editor</p>")
+    moved = without[:last_paragraph_end] + box + without[last_paragraph_end:]
+    ct = clean_page(moved)
+    assert list(ct.paragraphs) == EXPECTED["body_paragraphs"]
