@@ -28,11 +28,13 @@ from sinks.base import (
     SinkUnavailable,
     WriteResult,
 )
-from sinks.postgres import PostgresSearchSink, PostgresStorageSink
 from wiredesk.derivation import legacy_key, transform_sort_key
 from wiredesk.records import dumps
 
+# Before sinks.postgres, which imports psycopg: an import error there would be an error, not a skip.
 psycopg = pytest.importorskip("psycopg", reason="psycopg (the 'postgres' extra) is not installed")
+
+from sinks.postgres import PostgresSearchSink, PostgresStorageSink  # noqa: E402 - after the skip
 
 pytestmark = pytest.mark.integration
 

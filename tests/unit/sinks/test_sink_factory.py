@@ -8,9 +8,13 @@ import pytest
 
 from sinks.base import SinkConfigError, SinkUnavailable, WriteResult
 from sinks.factory import build_sinks, open_sinks
-from sinks.postgres import PostgresSearchSink, PostgresStorageSink
 from sinks.sqlite import SqliteSink
 from wiredesk.settings import Settings
+
+
+def _needs_psycopg() -> None:
+    """Building a PostgreSQL sink imports psycopg, the optional 'postgres' extra."""
+    pytest.importorskip("psycopg", reason="psycopg (the 'postgres' extra) is not installed")
 
 
 def _settings(tmp_path: Path, **sink: str) -> Settings:
@@ -48,6 +52,9 @@ def test_postgres_needs_a_dsn(tmp_path: Path) -> None:
 
 
 def test_postgres_storage_and_search_are_separate_sinks(tmp_path: Path) -> None:
+    _needs_psycopg()
+    from sinks.postgres import PostgresSearchSink, PostgresStorageSink
+
     sinks = build_sinks(
         _settings(tmp_path, storage="postgres", search="postgres", postgres_dsn="host=db.invalid dbname=x")
     )
@@ -56,6 +63,7 @@ def test_postgres_storage_and_search_are_separate_sinks(tmp_path: Path) -> None:
 
 
 def test_mixed_backends(tmp_path: Path) -> None:
+    _needs_psycopg()
     sinks = build_sinks(_settings(tmp_path, storage="postgres", search="sqlite", postgres_dsn="dbname=x"))
     assert sorted(type(s).__name__ for s in sinks) == ["PostgresStorageSink", "SqliteSink"]
 
@@ -71,6 +79,7 @@ def test_open_sinks_returns_open_sinks(tmp_path: Path) -> None:
 def test_open_sinks_closes_what_it_opened_when_one_fails(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _needs_psycopg()
     closed: list[str] = []
     original_close = SqliteSink.close
 
