@@ -8,18 +8,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import pytest
+from tests.conftest import shared_path
 
 REPO = Path(__file__).resolve().parents[3]
 FEEDS = REPO / "tests" / "fixtures" / "feeds"
-SHARED = REPO.parent / "shared"
 
 
 def shared_feeds(*parts: str) -> Path:
-    path = SHARED.joinpath("data", "feeds", *parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared data sets live beside the repository at ../shared")
-    return path
+    return shared_path("data", "feeds", *parts)
 
 
 @dataclass

@@ -1,13 +1,10 @@
 import re
-from pathlib import Path
 
 import feedparser
 import pytest
 
+from tests.conftest import shared_path
 from transform.language import detect, identify, normalise_code
-
-REPO = Path(__file__).resolve().parents[3]
-REAL_DEV = REPO.parent / "shared" / "data" / "feeds" / "real-dev"
 
 
 def test_normalise_codes() -> None:
@@ -53,9 +50,7 @@ def test_broken_unicode_does_not_raise() -> None:
     ],
 )
 def test_real_feeds(name: str, language: str) -> None:
-    path = REAL_DEV / name
-    if not path.exists():
-        pytest.skip(f"shared data not available: {path}")
+    path = shared_path("data", "feeds", "real-dev", name)
     parsed = feedparser.parse(path.read_bytes(), sanitize_html=False, resolve_relative_uris=False)
     results = []
     for entry in parsed.entries:

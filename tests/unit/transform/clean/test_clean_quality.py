@@ -9,20 +9,16 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.conftest import shared_path
 from transform.clean import clean_page
 
-SHARED = Path(__file__).resolve().parents[4].parent / "shared"
-DATA = SHARED / "data" / "extraction-dev"
-SCORER = SHARED / "tools" / "score_extraction.py"
 TAG = re.compile(r"<[^>]+>")
 
 
 def _scorer() -> Any:
-    if not SCORER.exists() or not DATA.exists():
-        pytest.skip(f"{SHARED} is absent: the shared data sets live beside the repository")
-    spec = importlib.util.spec_from_file_location("score_extraction", SCORER)
+    spec = importlib.util.spec_from_file_location(
+        "score_extraction", shared_path("tools", "score_extraction.py")
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -35,7 +31,7 @@ def _predict(files: dict[str, Path]) -> dict[str, dict[str, str]]:
 
 def test_scrapinghub_dev_f1_floor() -> None:
     scorer = _scorer()
-    base = DATA / "scrapinghub"
+    base = shared_path("data", "extraction-dev", "scrapinghub")
     truth = json.loads((base / "ground-truth.json").read_text(encoding="utf-8"))
     result = scorer.score(truth, _predict({k: base / "html" / f"{k}.html" for k in truth}))
     assert result["f1"] >= 0.975, result
@@ -43,7 +39,7 @@ def test_scrapinghub_dev_f1_floor() -> None:
 
 def test_readability_cases_f1_floor() -> None:
     scorer = _scorer()
-    base = DATA / "readability"
+    base = shared_path("data", "extraction-dev", "readability")
     truth, files = {}, {}
     for case in sorted(base.iterdir()):
         expected, source = case / "expected.html", case / "source.html"
