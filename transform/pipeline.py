@@ -28,7 +28,7 @@ from wiredesk.records import Article, Entity, Provenance, Quality, RawItem, Subj
 
 # Bump when the output for the same input changes (rules, word lists, fingerprint parameters):
 # sinks and consumers can then tell re-derived articles from old ones.
-TRANSFORM_VERSION = "2026.11.2"
+TRANSFORM_VERSION = "2026.12.1"
 WORDS_PER_MINUTE = 230
 # A feed item whose only text is shorter than this is a teaser, not the story.
 TEASER_CHARS = 400
