@@ -7,7 +7,8 @@ feeds:
     name: Example World                   # optional, for people
     interval_seconds: 600                 # optional, fixed base interval (else adaptive)
     full_text: true                       # optional: items are teasers, transform fetches pages
-    agency: Reuters                       # optional hint for transform
+    agency: Reuters                       # optional hint for transform (a known agency's spelling
+                                          #   is made canonical: "associated press" -> AP)
     language: en                          # optional hint (BCP 47)
     enabled: true                         # optional
 ```
@@ -27,6 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+
+from wiredesk.agencies import canonical_agency
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -150,7 +153,10 @@ def _parse_entry(entry: Any, index: int, base_dir: Path, problems: list[str]) ->
         where = f"{where} ({feed_id})"
     url = _parse_url(entry.get("url"), base_dir, where, problems)
     name = _string(entry, "name", where, problems)
-    agency = _string(entry, "agency", where, problems)
+    # A known agency under any of its spellings takes the canonical one, the name its stories'
+    # own credits would give; an agency the list does not know is kept as written.
+    hint = _string(entry, "agency", where, problems)
+    agency = canonical_agency(hint) or hint
     language = _string(entry, "language", where, problems)
     if language and not _LANGUAGE.match(language):
         problems.append(f"{where}: language {language!r} is not a language tag like 'en' or 'pt-BR'")

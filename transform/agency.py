@@ -4,8 +4,9 @@ Evidence is taken only from places where a publisher *credits* a source: credit 
 inputs from ANI )"), the agency in a dateline's parentheses ("LONDON, Feb 18 (Reuters) -"), the
 byline ("By ANI | Updated: ..."), feed/page authors, and a short closing credit paragraph ("-- AFP").
 Body text is never searched: a story *about* Reuters, or a quote mentioning AFP, is not a credit.
-Short acronyms (AP, PA, CP, UNI) are matched case-sensitively as whole tokens, so "Apple",
-"UNICEF", "PAkistan" or "cp" never count.
+The agencies and their spellings are the core's one list (wiredesk/agencies.tsv); short acronyms
+(AP, PA, CP, UNI) are matched case-sensitively as whole tokens, so "Apple", "UNICEF", "PAkistan"
+or "cp" never count.
 """
 
 from __future__ import annotations
@@ -14,68 +15,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-# canonical short name -> aliases. Longer aliases are tried first so that "Associated Press of
-# Pakistan" is APP, not AP. Aliases of all-caps letters (and "dpa") are case-sensitive; longer names
-# are matched ignoring case.
-AGENCIES: dict[str, tuple[str, ...]] = {
-    "ANI": ("ANI", "Asian News International"),
-    "PTI": ("PTI", "Press Trust of India"),
-    "IANS": ("IANS", "Indo-Asian News Service", "Indo Asian News Service"),
-    "UNI": ("UNI", "United News of India"),
-    "Reuters": ("Reuters", "REUTERS", "Thomson Reuters"),
-    "AP": ("AP", "Associated Press", "The Associated Press"),
-    "AFP": ("AFP", "Agence France-Presse", "Agence France Presse"),
-    "Bloomberg": ("Bloomberg", "Bloomberg News"),
-    "DPA": ("DPA", "dpa", "Deutsche Presse-Agentur"),
-    "Xinhua": ("Xinhua", "XINHUA", "Xinhua News Agency"),
-    "EFE": ("EFE", "Agencia EFE"),
-    "ANSA": ("ANSA",),
-    "Kyodo": ("Kyodo", "KYODO", "Kyodo News"),
-    "Jiji": ("Jiji Press", "Jiji"),
-    "Yonhap": ("Yonhap", "YONHAP", "Yonhap News Agency"),
-    "TASS": ("TASS", "Tass"),
-    "RIA Novosti": ("RIA Novosti",),
-    "Interfax": ("Interfax",),
-    "AAP": ("AAP", "Australian Associated Press"),
-    "CP": ("CP", "Canadian Press", "The Canadian Press"),
-    "PA": ("PA", "PA Media", "Press Association"),
-    "Anadolu": ("Anadolu Agency", "Anadolu"),
-    "Bernama": ("Bernama", "BERNAMA"),
-    "KUNA": ("KUNA", "Kuwait News Agency"),
-    "WAM": ("WAM", "Emirates News Agency"),
-    "SPA": ("SPA", "Saudi Press Agency"),
-    "APP": ("APP", "Associated Press of Pakistan"),
-    "UPI": ("UPI", "United Press International"),
-    "IRNA": ("IRNA",),
-    "Antara": ("Antara", "ANTARA"),
-    "Lusa": ("Lusa", "LUSA"),
-    "Belga": ("Belga",),
-    "ANP": ("ANP",),
-    "PAP": ("PAP",),
-    "NTB": ("NTB",),
-    "Ukrinform": ("Ukrinform",),
-    "KCNA": ("KCNA",),
-    "MENA": ("MENA",),
-}
+from wiredesk import agencies
 
-
-def _alias_pattern(alias: str) -> str:
-    escaped = re.escape(alias).replace(r"\ ", r"\s+").replace(r"\-", r"[-\s]")
-    case_sensitive = alias.isupper() or alias == "dpa" or len(alias) <= 3
-    return escaped if case_sensitive else f"(?i:{escaped})"
-
-
-_ALIASES = sorted(
-    ((a, name) for name, aliases in AGENCIES.items() for a in aliases), key=lambda p: -len(p[0])
-)
-_ALIAS_TO_NAME = dict(_ALIASES)
-# One alternation, longest first; token boundaries exclude letters, digits and hyphens so that
-# "AP" inside "AP-NORC" or "APPLE" never counts.
-_ANY_AGENCY = re.compile(
-    r"(?<![\w-])(?:"
-    + "|".join(f"(?P<a{i}>{_alias_pattern(a)})" for i, (a, _) in enumerate(_ALIASES))
-    + r")(?![\w-])"
-)
+# Token boundaries exclude letters, digits and hyphens so that "AP" inside "AP-NORC" or "APPLE"
+# never counts; the spellings and how each is matched come from the one agency list.
+_ANY_AGENCY = re.compile(r"(?<![\w-])(?:" + agencies.PATTERN + r")(?![\w-])")
 
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
 _DASH = r"(?:-{1,2}|—|–|:)"
@@ -116,9 +60,8 @@ def agencies_in(text: str) -> list[str]:
     """Canonical agency names credited in a short credit-like string, in order of appearance."""
     names: list[str] = []
     for m in _ANY_AGENCY.finditer(text):
-        alias = next(_ALIASES[int(k[1:])][0] for k, v in m.groupdict().items() if v is not None)
-        name = _ALIAS_TO_NAME[alias]
-        if name not in names:
+        name = agencies.canonical_agency(m.group())
+        if name is not None and name not in names:
             names.append(name)
     return names
 

@@ -15,17 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from transform.wordlists import read_words
+from wiredesk import agencies
 
 from .blocks import Block
 
 # --- patterns -----------------------------------------------------------------------------------
 
-_AGENCIES = (
-    r"ANI|PTI|IANS|UNI|AFP|AP|Reuters|Xinhua|dpa|DPA|EFE|ANSA|Bloomberg|AAP|PA|Kyodo|Yonhap|"
-    r"TASS|Sputnik|Anadolu|WAM|SPA|KUNA|APP|Bernama|NNA|Agencies|agencies|Agency|Wires?|"
-    r"Associated Press|Agence France-Presse|Press Trust of India|Asian News International|"
-    r"Indo-Asian News Service|United News of India|Canadian Press|CNA|dpa-AFX"
-)
+# Who a credit names: every spelling of the one agency list, and the words that credit an unnamed
+# agency ("(Agencies)", "-- Wires").
+_CREDIT_SOURCES = read_words("boilerplate/credit_sources.txt")
+_AGENCIES = "|".join([agencies.PATTERN, *(re.escape(w) for w in _CREDIT_SOURCES)])
 
 # "( With inputs from ANI )", "(With agency inputs)", "With inputs from PTI, Reuters."
 _WITH_INPUTS = re.compile(
@@ -176,12 +175,12 @@ _DISCLOSURE = re.compile(
     re.I,
 )
 # class names of containers whose text is not the story: captions and photo credits, author boxes
-# a caption's photo credit at the end of a block: "(Photo: Jane Doe/AFP)", "Image: NASA", "| Getty Images"
+# a caption's photo credit at the end of a block: "(Photo: Jane Doe/AFP)", "Image: NASA", "| Getty Images";
+# "(AFP/Getty Images)" and "EPA via Getty Images" end in the Getty credit, whoever stands before it
 _PHOTO_CREDIT_TAIL = re.compile(
     r"(?:[(\[|]|[-–—]\s|[.!?]\s)\s*(?:photo|image|picture|pic|foto|photograph|video)s?(?:\s+credit)?\s*[:/]\s*"
     r"[^()\[\]|.!?]{2,80}"
-    r"[)\]]?\s*\.?$|(?:^|[(|/]\s*|\s)(?:Getty\s+Images|Shutterstock|AP\s+Photo[^()|]{0,40}|(?:AFP|Reuters|EPA|"
-    r"Bloomberg|Xinhua|PTI|ANI)\s*(?:/|via)\s*Getty\s+Images)\s*[)\]]?\s*\.?$|"
+    r"[)\]]?\s*\.?$|(?:^|[(|/]\s*|\s)(?:Getty\s+Images|Shutterstock|AP\s+Photo[^()|]{0,40})\s*[)\]]?\s*\.?$|"
     r"\((?:photo|image|picture)\s+(?:by|courtesy(?:\s+of)?)\s+[^()]{2,60}\)\s*\.?$",
     re.I,
 )
@@ -507,7 +506,11 @@ def _strip_closing_credit(blk: Block, f: Findings) -> None:
 
 # words one of which every agency/CMS boilerplate line contains (a cheap gate before the patterns)
 _SUSPECT_WORDS = frozenset(read_words("boilerplate/suspect_words.txt"))
-_AGENCY_WORDS = frozenset(w.lower() for w in re.findall(r"\w+", _AGENCIES))
+_AGENCY_WORDS = frozenset(
+    w.lower()
+    for spelling in (*(a for a, _ in agencies.ALIASES), *_CREDIT_SOURCES)
+    for w in _WORDS.findall(spelling)
+)
 
 
 def _boilerplate(

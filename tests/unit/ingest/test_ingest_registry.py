@@ -111,3 +111,20 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
         load_registry(_write(tmp_path, "feeds: [\n"))
     with pytest.raises(RegistryError, match="must be a list"):
         load_registry(_write(tmp_path, "feeds: 3\n"))
+
+
+@pytest.mark.parametrize(
+    ("hint", "agency"),
+    [
+        ("Reuters", "Reuters"),
+        ("associated press", "AP"),
+        ("afp", "AFP"),
+        ("Agence France Presse", "AFP"),
+        ("Press  Trust of India", "PTI"),
+        ("  Interfax ", "Interfax"),
+        ("Example Wire Service", "Example Wire Service"),
+    ],
+)
+def test_agency_hint_takes_the_canonical_spelling_when_the_agency_is_known(hint: str, agency: str) -> None:
+    registry = parse_registry([{"id": "a", "url": "http://a.example/x", "agency": hint}], base_dir=Path())
+    assert registry.feeds[0].agency == agency

@@ -1,6 +1,8 @@
 import pytest
 
 from transform.agency import agencies_in, attribute, parse_byline, parse_dateline
+from transform.clean import boilerplate
+from wiredesk.agencies import ALIASES
 
 
 @pytest.mark.parametrize(
@@ -93,3 +95,13 @@ def test_credit_beats_body_and_dateline_gives_place() -> None:
 def test_closing_credit_paragraph_counts() -> None:
     assert attribute(paragraphs=["Lead paragraph of the story.", "-- AFP"]).agency == "AFP"
     assert attribute(paragraphs=["Lead paragraph of the story.", "(With inputs from IANS)"]).agency == "IANS"
+
+
+# Every spelling of the one agency list (wiredesk/agencies.tsv) is a credit to the attribution and
+# to the cleaning rules alike: no stage keeps a list of its own.
+@pytest.mark.parametrize(("alias", "name"), ALIASES)
+def test_every_listed_agency_is_credited_by_attribution_and_cleaning(alias: str, name: str) -> None:
+    assert agencies_in(f"( With inputs from {alias} )") == [name]
+    assert attribute(dateline_text=f"LONDON, Feb 18 ({alias}) - Shares fell").agency == name
+    assert boilerplate.is_credit(f"({alias})")
+    assert boilerplate.dateline_of(f"LONDON, Feb 18 ({alias}) - Shares fell") == f"LONDON, Feb 18 ({alias})"

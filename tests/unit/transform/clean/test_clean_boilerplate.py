@@ -162,6 +162,9 @@ def test_key_ignores_case_and_punctuation() -> None:
         "The dam at dawn. Image: Example Water Board",
         "Residents wade through water | Getty Images",
         "A boat in the main square on Sunday. (AP Photo/Jane Doe)",
+        "Smoke rises over the port on Monday. (EPA/Getty Images)",
+        "Fans gather outside the stadium. Jane Doe/AFP via Getty Images",
+        "Firefighters at work. Example Photo Service via Getty Images",
     ],
 )
 def test_captions_recognised_by_their_photo_credit(caption: str) -> None:
