@@ -11,8 +11,11 @@ order (one socket, one parse); for feed polling the network dominates, so no dep
 
 Semantics worth knowing:
 - `connect_timeout_seconds` bounds DNS-free socket connection; `read_timeout_seconds` bounds each
-  wait for bytes (idle timeout) and, times four, the whole response (a slow drip cannot hold a
-  worker forever).
+  wait for bytes (idle timeout) and, times four, the whole request: every redirect hop, the
+  headers and the body (a server that drips its headers or body cannot hold a worker forever).
+  A caller may pass an earlier `deadline` (a `time.monotonic()` value) for the whole request; each
+  socket wait is cut to the time left, so the request ends at the deadline, not after it.
+  Resolving the host name is the one step no timeout here reaches (the system resolver has its own).
 - Environment proxies are ignored: a proxy would defeat the address guard.
 - Only http and https; every resolved address of a host must be public unless
   `allow_private_addresses` (one private answer is enough to refuse: round-robin rebinding).
@@ -21,7 +24,9 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+import functools
 import http.client
+import io
 import ipaddress
 import socket
 import ssl
@@ -31,6 +36,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from wiredesk.settings import HttpSettings
@@ -154,18 +160,71 @@ def parse_retry_after(value: str, now: datetime | None = None) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
+class _Deadline:
+    """The time left for one request: every socket wait is the idle timeout or less."""
+
+    def __init__(self, at: float, idle_timeout: float) -> None:
+        self.at = at
+        self.idle_timeout = idle_timeout
+
+    def wait(self, limit: float) -> float:
+        """Seconds the next socket operation may wait; TimeoutError once the deadline has passed."""
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("request deadline passed")
+        return min(limit, left)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """The response's socket reader, with every read's timeout cut to the time the request has left.
+
+    http.client reads the status line and headers through the same file as the body, so this is
+    what lets one deadline cover the headers too; a per-read timeout alone lets a server that
+    sends one header line at a time hold the request for as long as it likes.
+    """
+
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, deadline: _Deadline) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = deadline
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int | None:
+        self._sock.settimeout(self._deadline.wait(self._deadline.idle_timeout))
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _DeadlineResponse(http.client.HTTPResponse):
+    def __init__(self, sock: socket.socket, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        # Nothing has been read yet: take the socket reader out of its buffer (detach neither
+        # reads nor closes) and read it through the deadline instead.
+        raw = self.fp.detach()
+        self.fp = io.BufferedReader(_DeadlineReader(raw, sock, deadline))
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to a pre-checked address; Host header stays the name from the URL."""
 
-    def __init__(self, host: str, port: int, *, address: str, connect_timeout: float, read_timeout: float):
+    def __init__(self, host: str, port: int, *, address: str, connect_timeout: float, deadline: _Deadline):
         super().__init__(host, port, timeout=connect_timeout)
         self._address = address
-        self._read_timeout = read_timeout
+        self._deadline = deadline
+        self.response_class = functools.partial(_DeadlineResponse, deadline=deadline)  # type: ignore[assignment]
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        timeout = self._deadline.wait(self.timeout or self._deadline.idle_timeout)
+        self.sock = socket.create_connection((self._address, self.port), timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.settimeout(self._read_timeout)
+        # Sending the request and the TLS handshake wait at most this long; reads set their own.
+        self.sock.settimeout(self._deadline.wait(self._deadline.idle_timeout))
 
 
 class _PinnedHTTPSConnection(_PinnedHTTPConnection):
@@ -178,12 +237,10 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
         *,
         address: str,
         connect_timeout: float,
-        read_timeout: float,
+        deadline: _Deadline,
         context: ssl.SSLContext,
     ):
-        super().__init__(
-            host, port, address=address, connect_timeout=connect_timeout, read_timeout=read_timeout
-        )
+        super().__init__(host, port, address=address, connect_timeout=connect_timeout, deadline=deadline)
         self._context = context
 
     def connect(self) -> None:
@@ -247,8 +304,16 @@ class HttpClient:
         etag: str = "",
         last_modified: str = "",
         accept: str = DEFAULT_ACCEPT,
+        deadline: float | None = None,
     ) -> HttpResponse:
-        """Fetch url. 304 answers come back as `not_modified=True` with an empty body."""
+        """Fetch url. 304 answers come back as `not_modified=True` with an empty body.
+
+        The whole request, redirects included, ends by `4 x read_timeout_seconds` from now, or by
+        `deadline` (a `time.monotonic()` value) if that is earlier: HttpTimeout then.
+        """
+        s = self.settings
+        ends = time.monotonic() + 4 * s.read_timeout_seconds
+        budget = _Deadline(ends if deadline is None else min(ends, deadline), s.read_timeout_seconds)
         headers = {
             "User-Agent": self.settings.user_agent,
             "Accept": accept,
@@ -261,7 +326,7 @@ class HttpClient:
             headers["If-Modified-Since"] = last_modified
         current = url
         for _hop in range(self.settings.max_redirects + 1):
-            status, resp_headers, body = self._one(current, headers)
+            status, resp_headers, body = self._one(current, headers, budget)
             if status in _REDIRECTS:
                 location = resp_headers.get("location", "").strip()
                 if not location:
@@ -322,7 +387,9 @@ class HttpClient:
                 raise BlockedAddress(f"{host} resolves to non-public address {blocked[0]}", url=url)
         return addresses[0]
 
-    def _one(self, url: str, headers: Mapping[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _one(
+        self, url: str, headers: Mapping[str, str], deadline: _Deadline
+    ) -> tuple[int, dict[str, str], bytes]:
         scheme, host, port, path = self._target(url)
         address = self._address(url, host, port)
         s = self.settings
@@ -333,16 +400,12 @@ class HttpClient:
                 port,
                 address=address,
                 connect_timeout=s.connect_timeout_seconds,
-                read_timeout=s.read_timeout_seconds,
+                deadline=deadline,
                 context=self._ssl,
             )
         else:
             conn = _PinnedHTTPConnection(
-                host,
-                port,
-                address=address,
-                connect_timeout=s.connect_timeout_seconds,
-                read_timeout=s.read_timeout_seconds,
+                host, port, address=address, connect_timeout=s.connect_timeout_seconds, deadline=deadline
             )
         resp: http.client.HTTPResponse | None = None
         try:
@@ -374,13 +437,12 @@ class HttpClient:
         declared = resp.getheader("content-length")
         if declared and declared.isdigit() and not encoding and int(declared) > limit:
             raise BodyTooLarge(f"Content-Length {declared} exceeds {limit} bytes", url=url)
-        deadline = time.monotonic() + 4 * self.settings.read_timeout_seconds
         decoder = _Decoder(encoding)
         out = bytearray()
         raw_total = 0
         while True:
-            # read1: whatever has arrived (one socket read), so the deadline is checked while a
-            # slow server drips bytes; read(n) would block until n bytes or the end.
+            # read1: whatever has arrived (one socket read, each under the request's deadline);
+            # read(n) would wait for n bytes, and hold a decoded-size check back until then.
             chunk = resp.read1(_CHUNK)
             if not chunk:
                 break
@@ -389,8 +451,6 @@ class HttpClient:
             out += decoder.feed(chunk, limit - len(out) + 1)
             if len(out) > limit or raw_total > limit:
                 raise BodyTooLarge(f"body exceeds {limit} bytes", url=url)
-            if time.monotonic() > deadline:
-                raise HttpTimeout("response took too long to arrive", url=url)
         out += decoder.flush()
         if len(out) > limit:
             raise BodyTooLarge(f"body exceeds {limit} bytes", url=url)

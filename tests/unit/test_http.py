@@ -73,6 +73,17 @@ def _drip(h: BaseHTTPRequestHandler) -> None:
         time.sleep(0.1)
 
 
+def _drip_headers(h: BaseHTTPRequestHandler) -> None:
+    # Each header line arrives inside the idle timeout; the headers never end inside the deadline.
+    h.send_response(200)
+    for _ in range(50):  # http.client accepts at most 100 header lines
+        h.send_header("X-Wait", "x")
+        h.flush_headers()
+        time.sleep(0.2)
+    h.send_header("Content-Length", "0")
+    h.end_headers()
+
+
 def _chunked_big(h: BaseHTTPRequestHandler) -> None:
     h.send_response(200)
     h.send_header("Transfer-Encoding", "chunked")
@@ -97,6 +108,7 @@ ROUTES: dict[str, Route] = {
     "/to-file": lambda h: _send(h, 302, Location="file:///etc/passwd"),
     "/slow": _slow,
     "/drip": _drip,
+    "/drip-headers": _drip_headers,
     "/big": lambda h: _send(h, 200, b"a" * 5000),
     "/big-chunked": _chunked_big,
     "/gzip": lambda h: _send(h, 200, gzip.compress(FEED), Content_Encoding="gzip"),
@@ -215,6 +227,28 @@ def test_slow_drip_hits_total_deadline(base: str) -> None:
     with pytest.raises(HttpTimeout):
         _client(read_timeout_seconds=0.5).get(base + "/drip")
     assert time.monotonic() - started < 5
+
+
+def test_slow_headers_hit_the_total_deadline(base: str) -> None:
+    # The server would finish its headers after ~10 s; the whole request may take 4 x 0.5 s.
+    with pytest.raises(HttpTimeout):
+        _client(read_timeout_seconds=0.5).get(base + "/drip-headers")
+
+
+def test_a_callers_deadline_cuts_a_request_short(base: str) -> None:
+    # /slow answers after 1 s, well inside the 5 s read timeout, but after the caller's deadline.
+    with pytest.raises(HttpTimeout) as caught:
+        _client().get(base + "/slow", deadline=time.monotonic() + 0.2)
+    assert caught.value.retriable
+
+
+def test_a_deadline_already_past_sends_nothing(base: str) -> None:
+    with pytest.raises(HttpTimeout):
+        _client().get(base + "/feed", deadline=time.monotonic() - 1)
+
+
+def test_a_deadline_later_than_the_response_changes_nothing(base: str) -> None:
+    assert _client().get(base + "/feed", deadline=time.monotonic() + 30).body == FEED
 
 
 @pytest.mark.parametrize("path", ["/big", "/big-chunked", "/gzip-bomb"])
