@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from transform.fulltext import PageFetcher
 from transform.pipeline import TRANSFORM_VERSION, SkipItem, derive_article, needs_full_text
 from transform.stories import StoryIndex, open_story_index
 from wiredesk import bus, records
-from wiredesk.encoding import decode_html
 from wiredesk.errors import WiredeskError
-from wiredesk.http import HttpClient, HttpError
+from wiredesk.http import HttpClient
 from wiredesk.metrics import QUALITY_SIGNALS, Metrics
 from wiredesk.records import Article, RawItem, RecordError
 from wiredesk.settings import Settings
@@ -40,7 +40,7 @@ class TransformStage:
         self._subscription: bus.Subscription | None = None
         self._publisher: bus.Publisher | None = None
         self._stories: StoryIndex | None = None
-        self._http: HttpClient | None = None
+        self._pages: PageFetcher | None = None
         self.produced_positions: dict[tuple[str, int], int] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -56,7 +56,8 @@ class TransformStage:
         self._stories = open_story_index(self.settings)
         self._publisher = bus.Publisher(self.settings.kafka, SERVICE, self.metrics)
         if self.settings.transform.fetch_full_text:
-            self._http = HttpClient(self.settings.http)
+            http = HttpClient(self.settings.http)
+            self._pages = PageFetcher.from_settings(http, self.metrics, self.settings.transform)
 
     def ready(self) -> bool:
         return self._subscription is not None
@@ -94,10 +95,18 @@ class TransformStage:
         kafka = self.settings.kafka
         articles: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
         dead: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
+        decoded: list[tuple[bus.Message, RawItem]] = []
         for message in messages:
+            try:
+                decoded.append((message, self._decode(message)))
+            except Exception as exc:  # noqa: BLE001 - a value that does not decode is poison
+                dead.append(self._dead_letter(message, exc))
+        # The batch's pages all at once, under one deadline inside the max poll interval.
+        pages = self._pages.fetch(raw for _, raw in decoded if needs_full_text(raw)) if self._pages else {}
+        for message, raw in decoded:
             started = time.perf_counter()
             try:
-                article = self._derive(message)
+                article = self._derive(raw, pages.get(raw))
             except WiredeskError as exc:
                 if exc.retriable:
                     raise
@@ -123,13 +132,15 @@ class TransformStage:
                 self.produced_positions[key] = max(self.produced_positions.get(key, 0), offset + 1)
         self.metrics.transform_step_seconds.labels("produce").observe(time.perf_counter() - produce_started)
 
-    def _derive(self, message: bus.Message) -> Article:
+    def _decode(self, message: bus.Message) -> RawItem:
         started = time.perf_counter()
         if message.value is None:
             raise RecordError("empty message value (tombstone) on the raw topic")
         raw = records.loads(RawItem, message.value)
         self.metrics.transform_step_seconds.labels("decode").observe(time.perf_counter() - started)
-        page_html = self._fetch_page(raw) if needs_full_text(raw) else None
+        return raw
+
+    def _derive(self, raw: RawItem, page_html: str | None) -> Article:
         started = time.perf_counter()
         assert self._stories is not None
         try:
@@ -143,26 +154,6 @@ class TransformStage:
         finally:
             self.metrics.transform_step_seconds.labels("derive").observe(time.perf_counter() - started)
         return article
-
-    def _fetch_page(self, raw: RawItem) -> str | None:
-        """The article page for a teaser-only item; None (use the teaser) when it cannot be had."""
-        if self._http is None or not raw.link:
-            return None
-        started = time.perf_counter()
-        try:
-            response = self._http.get(raw.link, accept="text/html,application/xhtml+xml")
-        except HttpError as exc:
-            # The teaser is still a usable article (flagged teaser_only); a page that cannot be
-            # fetched must not turn a good item into a dead letter.
-            log.warning(
-                "full-text fetch failed, keeping the teaser: %s",
-                exc,
-                extra={"feed_id": raw.feed_id, "item_id": raw.item_id, "trace_id": raw.trace_id},
-            )
-            return None
-        finally:
-            self.metrics.transform_step_seconds.labels("fetch_page").observe(time.perf_counter() - started)
-        return decode_html(response.body, response.content_type)
 
     def _dead_letter(
         self, message: bus.Message, error: BaseException

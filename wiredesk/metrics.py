@@ -16,6 +16,9 @@ INGEST_POLL_OUTCOMES = ("ok", "not_modified", "error")
 INGEST_ITEM_OUTCOMES = ("new", "changed", "unchanged", "rejected", "duplicate", "republished")
 TRANSFORM_OUTCOMES = ("ok", "skipped", "dead_lettered")
 TRANSFORM_STEPS = ("decode", "fetch_page", "derive", "produce", "total")
+# A page fetch for a teaser: used, failed (HTTP error, refused address, bad status), or not in by
+# the batch's fetch deadline (or the request's own timeout): the article keeps its teaser.
+PAGE_FETCH_OUTCOMES = ("ok", "failed", "timeout")
 QUALITY_SIGNALS = ("empty_body", "missing_date", "future_date", "language_mismatch", "teaser_only")
 SINK_OUTCOMES = ("inserted", "updated", "unchanged", "failed")
 STAGES = ("ingest", "transform", "sink")
@@ -75,6 +78,12 @@ class Metrics:
             ["feed", "signal"],
             registry=r,
         )
+        self.transform_page_fetches = Counter(
+            "wiredesk_transform_page_fetches_total",
+            "Article page fetches for teaser items, by outcome",
+            ["outcome"],
+            registry=r,
+        )
         self.transform_articles = Counter(
             "wiredesk_transform_articles_total", "Articles produced, per source feed", ["feed"], registry=r
         )
@@ -130,6 +139,8 @@ class Metrics:
             self.transform_items.labels(outcome)
         for step in TRANSFORM_STEPS:
             self.transform_step_seconds.labels(step)
+        for outcome in PAGE_FETCH_OUTCOMES:
+            self.transform_page_fetches.labels(outcome)
         for stage in STAGES:
             self.service_ready.labels(stage)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 ENV_PREFIX = "WIREDESK_"
 CONFIG_FILE_ENV = "WIREDESK_CONFIG"
@@ -86,6 +86,14 @@ class IngestSettings(_Section):
 
 class TransformSettings(_Section):
     fetch_full_text: bool = Field(True, description="fetch pages for teaser-only items")
+    fetch_concurrency: int = Field(8, ge=1, le=64, description="page fetches in flight at once per worker")
+    fetch_deadline_seconds: float = Field(
+        20.0,
+        gt=0,
+        le=600,
+        description="time the page fetches of one consumed batch may take together; a page not in by "
+        "then keeps its teaser. At most half of kafka.max_poll_interval_ms",
+    )
     story_index: Literal["memory", "sqlite", "redis"] = "sqlite"
     story_index_path: str = Field("", description="empty = <data_dir>/stories.sqlite")
     redis_url: SecretStr = SecretStr("redis://127.0.0.1:6379/0")
@@ -119,6 +127,17 @@ class Settings(_Section):
     transform: TransformSettings = TransformSettings()
     sink: SinkSettings = SinkSettings()
     service: ServiceSettings = ServiceSettings()
+
+    @model_validator(mode="after")
+    def _fetches_end_inside_the_poll_interval(self) -> Settings:
+        # A batch's page fetches, then its cleaning and producing, must end before the consumer's
+        # max poll interval, or it loses its group and the batch is done again, for ever.
+        if self.transform.fetch_deadline_seconds * 1000 > self.kafka.max_poll_interval_ms / 2:
+            raise ValueError(
+                f"transform.fetch_deadline_seconds ({self.transform.fetch_deadline_seconds:g}) must be "
+                f"at most half of kafka.max_poll_interval_ms ({self.kafka.max_poll_interval_ms} ms)"
+            )
+        return self
 
     @property
     def embedded(self) -> bool:
@@ -206,8 +225,11 @@ def _validate(tree: dict[str, Any], problems: list[str] | None = None) -> Settin
         settings = Settings.model_validate(tree)
     except ValidationError as exc:
         for err in exc.errors():
+            if not err["loc"]:  # a check across sections names its settings itself
+                problems.append(err["msg"].removeprefix("Value error, "))
+                continue
             where = ".".join(str(p) for p in err["loc"])
-            hint = f" ({env_name(tuple(str(p) for p in err['loc']))})" if err["loc"] else ""
+            hint = f" ({env_name(tuple(str(p) for p in err['loc']))})"
             problems.append(f"{where}{hint}: {err['msg']}")
         raise SettingsError(problems) from None
     if problems:

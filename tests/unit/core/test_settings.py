@@ -39,6 +39,21 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "sink.storage" in text
 
 
+def test_page_fetch_deadline_must_leave_room_inside_the_poll_interval() -> None:
+    # Fetching a batch's pages for longer than the consumer may stay away from the broker is
+    # what threw transform out of its group; half the interval is left for cleaning and producing.
+    env = {"WIREDESK_KAFKA_MAX_POLL_INTERVAL_MS": "60000", "WIREDESK_TRANSFORM_FETCH_DEADLINE_SECONDS": "45"}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ=env)
+    assert caught.value.problems == [
+        "transform.fetch_deadline_seconds (45) must be at most half of kafka.max_poll_interval_ms (60000 ms)"
+    ]
+    settings = load_settings(environ={**env, "WIREDESK_TRANSFORM_FETCH_DEADLINE_SECONDS": "30"})
+    assert settings.transform.fetch_deadline_seconds == 30
+    defaults = load_settings(environ={})
+    assert defaults.transform.fetch_deadline_seconds * 1000 <= defaults.kafka.max_poll_interval_ms / 2
+
+
 def test_unknown_yaml_key_is_rejected(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("kafka:\n  bootstrapp: x\n")
