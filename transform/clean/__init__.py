@@ -25,7 +25,8 @@ pages/s in-process (trafilatura ~43); clean_fragment ~5,800 real feed items/s. f
 text the mojibake regex flags (1 us a paragraph; ftfy itself ~32 us a paragraph, 34 ms to import).
 
 Modules, one concern each:
-    normalize   decoding bytes, NFC, mojibake repair (ftfy, only when detected), whitespace
+    normalize   NFC, mojibake repair (ftfy, only when detected), whitespace; bytes are decoded
+                by wiredesk.encoding, the one HTML decoder
     dom         a small mutable tree copied once from lexbor's HTML5 parse (selectolax)
     readable    main-content selection: Mozilla Readability's algorithm on that tree
     blocks      content subtree -> paragraphs with inline HTML

@@ -9,11 +9,13 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser
 
+from wiredesk.encoding import decode_html
+
 from . import boilerplate as bp
 from .blocks import Block, to_blocks
 from .dom import TEXT, Node, build
 from .model import CleanText, finish
-from .normalize import clean_text, collapse, decode_html, fix_mojibake, has_mojibake
+from .normalize import clean_text, collapse, fix_mojibake, has_mojibake
 from .page_meta import PageMeta, extract_meta
 from .plaintext import clean_plain_text
 from .readable import (

@@ -1,4 +1,4 @@
-"""Text normalisation: decoding, NFC, mojibake repair, whitespace.
+"""Text normalisation: NFC, mojibake repair, whitespace (bytes are decoded by wiredesk.encoding).
 
 The text itself is never rewritten: no quote uncurling, no ligature or width folding. Only
 whitespace is collapsed, invisible zero-width characters are dropped, the text is put in NFC,
@@ -9,14 +9,12 @@ per call than the regex; on clean text it never runs).
 
 from __future__ import annotations
 
-import codecs
 import functools
 import re
 import unicodedata
 from typing import Any
 
 _WS = re.compile(r"\s+")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # zero-width space, BOM/zero-width no-break space, soft hyphen, word joiner: invisible, break tokens
 _INVISIBLE = re.compile("[\u200b\ufeff\u00ad\u2060]")
 # A UTF-8 lead byte (C2-F4) read as cp1252/latin-1, followed by a continuation byte (80-BF) read the
@@ -63,78 +61,3 @@ def collapse(text: str) -> str:
 def clean_text(text: str) -> str:
     """collapse + mojibake repair + NFC: what every output string goes through."""
     return nfc(fix_mojibake(collapse(text)))
-
-
-# --- decoding -----------------------------------------------------------------------------------
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""", re.I)
-# WHATWG: these labels mean windows-1252 in a browser
-_AS_CP1252 = {
-    "iso-8859-1",
-    "iso8859-1",
-    "latin-1",
-    "latin1",
-    "l1",
-    "us-ascii",
-    "ascii",
-    "cp819",
-    "iso_8859-1",
-    "windows-1252",
-    "cp1252",
-    "x-cp1252",
-}
-
-
-def _codec(label: str) -> str | None:
-    label = label.strip().lower()
-    if label in _AS_CP1252:
-        return "cp1252"
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def decode_html(data: bytes | str) -> str:
-    """Bytes to str the way a browser would, leaning towards UTF-8 when the bytes are valid UTF-8.
-
-    Order: BOM; a <meta charset> / XML declaration in the first 4 KB; valid UTF-8; cp1252.
-    A page declaring a single-byte charset whose bytes are nevertheless valid multi-byte UTF-8 is
-    read as UTF-8 (a common CMS mistake; the reverse case ends up as cp1252 mojibake-free text).
-    """
-    if isinstance(data, str):
-        return data
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", "replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", "replace")
-    head = data[:4096]
-    m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-    declared = _codec(m.group(1).decode("ascii", "ignore")) if m else None
-    if declared in (None, "utf-8", "cp1252"):
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return _utf8_or_cp1252(data) if declared != "cp1252" else data.decode("cp1252", "replace")
-    # a declared legacy charset, but the bytes are valid multi-byte UTF-8: they are UTF-8
-    if not data.isascii():
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode(declared, "replace")
-    except (LookupError, TypeError):
-        return data.decode("utf-8", "replace")
-
-
-def _utf8_or_cp1252(data: bytes) -> str:
-    """Declared UTF-8 but not valid: more good multi-byte characters than bad bytes means a few
-    corrupt bytes in UTF-8 text; otherwise the text is really cp1252."""
-    text = data.decode("utf-8", "replace")
-    bad = text.count("\ufffd")
-    good = len(_NON_ASCII.findall(text)) - bad
-    if good > bad:
-        return text
-    return data.decode("cp1252", "replace")

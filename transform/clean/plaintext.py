@@ -15,10 +15,12 @@ from __future__ import annotations
 import html as _html
 import re
 
+from wiredesk.encoding import decode_html
+
 from . import boilerplate as bp
 from .blocks import Block
 from .model import CleanText, finish
-from .normalize import collapse, decode_html, fix_mojibake
+from .normalize import collapse, fix_mojibake
 from .page_meta import PageMeta
 
 _END_PUNCT = re.compile(r"[.!?…:;\"'”’)\]]$")

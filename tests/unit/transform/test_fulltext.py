@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from wiredesk.settings import HttpSettings
 pytestmark = pytest.mark.timeout(60)
 
 HOLD_LIMIT_S = 30.0
+CP1252_TEXT = "“Prices rose by €5 – or 4 % — this year,” he said… ‘Café’ and Brand™ stay."
 
 
 class _Server(ThreadingHTTPServer):
@@ -74,6 +76,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._page("alone", status=500)
                 return
             self._page(f"together {self.path}")
+        elif self.path == "/cp1252":
+            # A very common server set-up: windows-1252 bytes labelled ISO-8859-1.
+            body = f"<html><body><article><p>{CP1252_TEXT}</p></article></body></html>".encode("cp1252")
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=ISO-8859-1")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.path == "/missing":
             self._page("gone", status=404)
         else:
@@ -195,3 +205,11 @@ def test_the_deadline_also_ends_requests_it_gave_up_on(server: _Server) -> None:
 def _fetch_threads(baseline: set[int | None]) -> list[str]:
     fresh = [t for t in threading.enumerate() if t.ident not in baseline]
     return [t.name for t in fresh if t.name.startswith("page-fetch")]
+
+
+def test_a_cp1252_page_served_as_iso_8859_1_comes_out_without_control_characters(server: _Server) -> None:
+    item = _item(f"{_base(server)}/cp1252")
+    page = _fetcher(Metrics()).fetch([item])[item]
+    assert page is not None
+    assert CP1252_TEXT in page
+    assert not re.search("[\u0080-\u009f]", page)
