@@ -3,9 +3,11 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 
 from ingest.dates import from_struct, parse_date
+from ingest.parser import parse_feed
 
 
 @pytest.mark.parametrize(
@@ -38,3 +40,42 @@ def test_from_struct() -> None:
         2024, 3, 1, 8, 30, tzinfo=UTC
     )
     assert from_struct(None) is None
+
+
+# Zone abbreviations only transform's parser knew before the stages shared one: ingest read these
+# wall-clock times as UTC, hours off.
+TRANSFORM_FORMS = [
+    ("February 18, 2022 07:50 PKT", datetime(2022, 2, 18, 2, 50, tzinfo=UTC)),
+    ("Updated: February 18, 2022 05:50 EAT", datetime(2022, 2, 18, 2, 50, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), TRANSFORM_FORMS)
+def test_zone_abbreviations_transform_knew(raw: str, expected: datetime) -> None:
+    assert parse_date(raw) == expected
+
+
+def _published_in_rss_and_json_feed(raw: str) -> list[datetime | None]:
+    rss = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>'
+        "<link>https://wire.example.test/</link><item><title>Budget agreed</title>"
+        f"<link>https://wire.example.test/budget</link><pubDate>{raw}</pubDate></item></channel></rss>"
+    )
+    json_feed = orjson.dumps(
+        {
+            "version": "https://jsonfeed.org/version/1.1",
+            "title": "Wire",
+            "items": [{"id": "1", "url": "https://wire.example.test/budget", "title": "Budget agreed",
+                       "date_published": raw}],
+        }
+    )  # fmt: skip
+    fetched = datetime(2024, 1, 1, tzinfo=UTC)
+    return [
+        parse_feed(data, feed_id="wire", fetched_at=fetched).items[0].published
+        for data in (rss.encode(), json_feed)
+    ]
+
+
+@pytest.mark.parametrize(("raw", "expected"), TRANSFORM_FORMS)
+def test_feed_items_dated_so_are_placed_in_utc(raw: str, expected: datetime) -> None:
+    assert _published_in_rss_and_json_feed(raw) == [expected, expected]
