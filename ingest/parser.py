@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 import orjson
 
-from ingest.dates import from_struct, parse_date
+from ingest.dates import entry_date, parse_date
 from wiredesk import ids
 from wiredesk.records import ContentType, Enclosure, FeedMeta, RawItem
 
@@ -152,10 +152,10 @@ def _entry_item(
     authors = _authors(entry)
     categories = _unique(_str(t.get("term")) or _str(t.get("label")) for t in entry.get("tags") or [])
     enclosures = _enclosures(entry, link_base)
-    published = from_struct(entry.get("published_parsed")) or _date(entry.get("published"))
+    published = entry_date(entry.get("published"), entry.get("published_parsed"))
     # _own, not entry.get: FeedParserDict maps a missing "updated" to "published" (with a
     # DeprecationWarning); an item that was never updated must not claim it was.
-    updated = from_struct(_own(entry, "updated_parsed")) or _date(_own(entry, "updated"))
+    updated = entry_date(_own(entry, "updated"), _own(entry, "updated_parsed"))
     return _item(
         feed_id=feed_id,
         fetched_at=fetched_at,

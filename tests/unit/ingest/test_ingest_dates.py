@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from ingest.dates import from_struct, parse_date
+from ingest.dates import entry_date, from_struct, parse_date
 from ingest.parser import parse_feed
 
 
@@ -46,6 +46,7 @@ def test_from_struct() -> None:
 # wall-clock times as UTC, hours off.
 TRANSFORM_FORMS = [
     ("February 18, 2022 07:50 PKT", datetime(2022, 2, 18, 2, 50, tzinfo=UTC)),
+    ("Fri, 18 Feb 2022 10:50:00 SGT", datetime(2022, 2, 18, 2, 50, tzinfo=UTC)),
     ("Updated: February 18, 2022 05:50 EAT", datetime(2022, 2, 18, 2, 50, tzinfo=UTC)),
 ]
 
@@ -79,3 +80,22 @@ def _published_in_rss_and_json_feed(raw: str) -> list[datetime | None]:
 @pytest.mark.parametrize(("raw", "expected"), TRANSFORM_FORMS)
 def test_feed_items_dated_so_are_placed_in_utc(raw: str, expected: datetime) -> None:
     assert _published_in_rss_and_json_feed(raw) == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # feedparser reads these without complaint, and wrong: PM ignored, fraction dropped
+        ("Sat, Dec 16 2023 02:02:33 PM", datetime(2023, 12, 16, 14, 2, 33, tzinfo=UTC)),
+        ("2009-12-08T16:59:02.544-08:00", datetime(2009, 12, 9, 0, 59, 2, 544000, tzinfo=UTC)),
+    ],
+)
+def test_strings_feedparser_misreads_are_read_right(raw: str, expected: datetime) -> None:
+    assert _published_in_rss_and_json_feed(raw) == [expected, expected]
+
+
+def test_entry_date_falls_back_to_feedparsers_reading() -> None:
+    parsed = time.struct_time((2024, 3, 1, 8, 30, 0, 4, 61, 0))
+    assert entry_date("a form only feedparser knows", parsed) == datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
+    assert entry_date(None, parsed) == datetime(2024, 3, 1, 8, 30, tzinfo=UTC)
+    assert entry_date("", None) is None
