@@ -8,14 +8,37 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import select
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import TextIO
 
 from wiredesk import __version__
-from wiredesk.errors import WiredeskError
-from wiredesk.settings import Settings, SettingsError, load_settings, redacted
+from wiredesk.errors import EX_IOERR, EX_SOFTWARE, EX_UNAVAILABLE, WiredeskError
+from wiredesk.settings import Settings, load_settings, redacted
 
 log = logging.getLogger("wiredesk")
+
+# Exit codes the CLI itself gives; every error class carries its own (wiredesk/errors.py). All of
+# them are listed in docs/operations.md.
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran, but some of its inputs failed or nothing matched
+EXIT_USAGE = 2  # argparse's code for a bad command line
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a Unix tool killed by `| head` reports
+EXIT_CODES = {
+    "ok": EXIT_OK,
+    "failed": EXIT_FAILED,
+    "usage": EXIT_USAGE,
+    "unavailable": EX_UNAVAILABLE,
+    "software": EX_SOFTWARE,
+    "io": EX_IOERR,
+    "interrupted": EXIT_INTERRUPTED,
+    "broken_pipe": EXIT_BROKEN_PIPE,
+}
+DEBUG_HINT = "rerun with WIREDESK_SERVICE_LOG_LEVEL=DEBUG for the traceback"
 
 DESCRIPTION = """\
 wiredesk polls news-agency feeds, cleans and enriches every story, and hands the result to
@@ -165,20 +188,60 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the one place where an error becomes a message and an exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings(args.config)
-    except SettingsError as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
-        return exc.exit_code
-    try:
         return _dispatch(args, settings)
-    except WiredeskError as exc:
-        print(f"wiredesk: {exc}", file=sys.stderr)
+    except BaseException as exc:
+        if isinstance(exc, SystemExit):
+            raise
+        level = settings.service.log_level if settings else os.environ.get("WIREDESK_SERVICE_LOG_LEVEL")
+        return report(exc, debug=level == "DEBUG")
+
+
+def report(exc: BaseException, *, debug: bool = False, err: TextIO | None = None) -> int:
+    """Print what went wrong as one line (a list for several problems) and return the exit code."""
+    err = err or sys.stderr
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, BrokenPipeError) and _stdout_closed():
+        # The reader of our output went away (`wiredesk clean ... | head -1`): stop quietly, as
+        # Unix tools do, and keep the interpreter's final flush from failing on the closed pipe.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+    if debug:
+        traceback.print_exception(exc, file=err)
+    if isinstance(exc, WiredeskError):
+        print(f"wiredesk: {exc}", file=err)
         return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
+    if isinstance(exc, ConnectionError | TimeoutError):
+        print(f"wiredesk: connection failed: {_os_error(exc)}", file=err)
+        return EX_UNAVAILABLE
+    if isinstance(exc, OSError):
+        print(f"wiredesk: {_os_error(exc)}", file=err)
+        return EX_IOERR
+    print(f"wiredesk: internal error: {type(exc).__name__}: {exc} ({DEBUG_HINT})", file=err)
+    return EX_SOFTWARE
+
+
+def _os_error(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def _stdout_closed() -> bool:
+    """Is standard output a pipe (or socket) whose reader has gone?"""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no poll() on this platform, or no stdout
+        return True
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:

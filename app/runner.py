@@ -163,10 +163,12 @@ def run_all(
             )
         runner = _runner("wiredesk", [ingest, transform, sink], settings, metrics)
         until = _drained(ingest, transform, sink, settings) if once else None
-        with _progress(ingest, metrics, out, enabled=not quiet):
-            code = runner.run(until=until, fail_if=_broker_died(broker))
-        if not quiet:
-            print(_summary(ingest, metrics), file=out)
+        try:
+            with _progress(ingest, metrics, out, enabled=not quiet):
+                code = runner.run(until=until, fail_if=_broker_died(broker))
+        finally:
+            if not quiet:
+                print(_summary(ingest, metrics), file=out)
         return code
 
 

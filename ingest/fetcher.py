@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from wiredesk.errors import EX_UNAVAILABLE, WiredeskError
 from wiredesk.http import HttpClient, HttpError, HttpStatusError
 from wiredesk.settings import HttpSettings
 
@@ -25,8 +26,10 @@ FEED_ACCEPT = (
 )
 
 
-class FetchError(Exception):
+class FetchError(WiredeskError):
     """The document could not be fetched. `retriable`: might a later attempt succeed?"""
+
+    exit_code = EX_UNAVAILABLE
 
     def __init__(self, message: str, *, retriable: bool, retry_after: float | None = None) -> None:
         super().__init__(message)

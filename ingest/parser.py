@@ -32,6 +32,7 @@ import orjson
 
 from ingest.dates import entry_date, parse_date
 from wiredesk import ids
+from wiredesk.errors import RecordFailure
 from wiredesk.records import ContentType, Enclosure, FeedMeta, RawItem
 
 _TAG = re.compile(r"<[^>]*>")
@@ -44,10 +45,8 @@ _JSON_FEED_PREFIX = "https://jsonfeed.org/version/"
 REJECT_EMPTY = "empty"  # no link, no title, no content: nothing to identify or show
 
 
-class ParseError(Exception):
+class ParseError(RecordFailure):
     """The bytes are not a feed; retrying the same bytes will not help."""
-
-    retriable = False
 
 
 @dataclass(frozen=True, slots=True)

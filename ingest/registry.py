@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from wiredesk.agencies import canonical_agency
+from wiredesk.errors import ConfigurationError, problem_list
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
@@ -39,16 +40,13 @@ _KNOWN_KEYS = frozenset(
 _TOP_KEYS = frozenset({"feeds"})
 
 
-class RegistryError(Exception):
+class RegistryError(ConfigurationError):
     """A registry that cannot be used; `problems` lists every issue found."""
-
-    exit_code = 78  # EX_CONFIG, like SettingsError
-    retriable = False
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source
         self.problems = problems
-        super().__init__(f"invalid feed registry {source}:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(problem_list(f"invalid feed registry {source}", problems))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from transform.language import identify
 from transform.stories import StoryIndex
 from transform.tags import clean_tags
 from wiredesk import derivation, ids
+from wiredesk.errors import RecordFailure
 from wiredesk.records import Article, Entity, Provenance, Quality, RawItem, Subject
 
 # Bump when the output for the same input changes (rules, word lists, fingerprint parameters):
@@ -41,7 +42,7 @@ _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
-class SkipItem(Exception):
+class SkipItem(RecordFailure):
     """The item has nothing usable (no title and no body): callers count and dead-letter it."""
 
     def __init__(self, reason: str) -> None:

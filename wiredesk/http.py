@@ -39,6 +39,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from wiredesk.errors import EX_UNAVAILABLE, WiredeskError
 from wiredesk.settings import HttpSettings
 
 _CHUNK = 64 * 1024
@@ -53,10 +54,11 @@ DEFAULT_ACCEPT = (
 Resolver = Callable[[str, int], list[str]]
 
 
-class HttpError(Exception):
+class HttpError(WiredeskError):
     """Any failure to get a usable response. `retriable`: would the same request later succeed?"""
 
     retriable = False
+    exit_code = EX_UNAVAILABLE
 
     def __init__(self, message: str, *, url: str = "") -> None:
         super().__init__(message)

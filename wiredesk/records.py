@@ -15,12 +15,14 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 import orjson
 
+from wiredesk.errors import RecordFailure
+
 # OPT_UTC_Z: "2022-02-18T02:50:00Z", the form ninjs consumers expect.
 # OPT_OMIT_MICROSECONDS is *not* set: fetched_at precision matters for lag measurement.
 _DUMPS_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
 
 
-class RecordError(ValueError):
+class RecordError(RecordFailure, ValueError):
     """A message value that does not decode into the record its topic promises."""
 
 

@@ -21,15 +21,15 @@ from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from wiredesk.errors import WiredeskError
+from wiredesk.errors import InfrastructureError, WiredeskError
 from wiredesk.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
 EXIT_OK = 0
-EXIT_FAILED = 1
+# The one exit code decided here rather than by the CLI: a second signal must end the process at
+# once, from inside the signal handler, whatever the stage threads are doing.
 EXIT_INTERRUPTED = 130
-EXIT_UNAVAILABLE = 69
 _MAX_RETRY_SLEEP_S = 30.0
 
 
@@ -66,10 +66,15 @@ class _StageThread(threading.Thread):
             self._start_with_retry()
             if self.started_ok:
                 self._loop()
+        except WiredeskError as exc:
+            # An error of the tree explains itself: one line, no traceback.
+            self.error = exc
+            self._failed.set()
+            log.error("stage %s failed: %s", self.stage.name, exc, extra={"error": str(exc)})
         except BaseException as exc:
             self.error = exc
             self._failed.set()
-            log.exception("stage %s failed", self.stage.name)
+            log.exception("stage %s failed", self.stage.name, extra={"error": repr(exc)})
         finally:
             self._shutdown()
 
@@ -171,15 +176,18 @@ class ServiceRunner:
         poll_s: float = 0.2,
         fail_if: Callable[[], str | None] | None = None,
     ) -> int:
-        """Block until done; returns the process exit code.
+        """Block until done; returns EXIT_OK after a clean stop, else raises what went wrong.
 
         `until` ends the run cleanly when true; `fail_if` returns a reason when something the
-        stages depend on has died (the embedded broker), which stops them with EX_UNAVAILABLE.
+        stages depend on has died (the embedded broker), which stops them with an
+        InfrastructureError. A stage's own failure is raised as it is: the CLI alone turns
+        errors into exit codes.
         """
         unavailable = ""
+        stuck: list[str] = []
         handlers = self._install_signal_handlers()
-        self._start_http()
         try:
+            self._start_http()
             self._threads = [_StageThread(s, self.stop_event, self.failed) for s in self.stages]
             for thread in self._threads:
                 thread.start()
@@ -202,19 +210,21 @@ class ServiceRunner:
             for thread in self._threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
             stuck = [t.stage.name for t in self._threads if t.is_alive()]
-            if stuck:
-                log.error("stages did not drain within %.0fs: %s", self._drain_timeout_s, ", ".join(stuck))
-                return EXIT_FAILED
         finally:
             self._stop_http()
             self._restore_signal_handlers(handlers)
+        if stuck:
+            raise InfrastructureError(
+                f"stages did not drain within {self._drain_timeout_s:.0f}s: {', '.join(stuck)} "
+                "(what they had not committed is delivered again after a restart)"
+            )
         # A stage failing because what it depends on died reports that cause, not its symptom.
-        if unavailable or (self.failed.is_set() and fail_if is not None and fail_if()):
-            return EXIT_UNAVAILABLE
+        reason = unavailable or (fail_if() if self.failed.is_set() and fail_if is not None else None)
+        if reason:
+            raise InfrastructureError(reason)
         errors = [t.error for t in self._threads if t.error is not None]
         if errors:
-            first = errors[0]
-            return first.exit_code if isinstance(first, WiredeskError) else EXIT_FAILED
+            raise errors[0]
         # A signal answered by a complete drain is a clean stop, not a failure.
         return EXIT_OK
 

@@ -17,18 +17,18 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from wiredesk.errors import ConfigurationError, problem_list
+
 ENV_PREFIX = "WIREDESK_"
 CONFIG_FILE_ENV = "WIREDESK_CONFIG"
 
 
-class SettingsError(Exception):
+class SettingsError(ConfigurationError):
     """Settings that cannot be used; the message lists every problem found."""
-
-    exit_code = 78  # EX_CONFIG
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
-        super().__init__("invalid settings:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(problem_list("invalid settings", problems))
 
 
 class _Section(BaseModel):
@@ -198,6 +198,9 @@ def _from_environment(environ: Mapping[str, str], problems: list[str]) -> dict[s
             except OSError as exc:
                 problems.append(f"{var}: cannot read {value}: {exc.strerror}")
                 continue
+            except UnicodeDecodeError as exc:
+                problems.append(f"{var}: {value} is not UTF-8 text ({_decode_problem(exc)})")
+                continue
             _set_path(tree, list(path), secret)
             continue
         elif var in table:
@@ -248,6 +251,8 @@ def load_settings(config_file: str | None = None, environ: Mapping[str, str] | N
             loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise SettingsError([f"config file {path}: {exc.strerror}"]) from None
+        except UnicodeDecodeError as exc:
+            raise SettingsError([f"config file {path}: not UTF-8 text ({_decode_problem(exc)})"]) from None
         except yaml.YAMLError as exc:
             raise SettingsError([f"config file {path}: not valid YAML: {exc}"]) from None
         if not isinstance(loaded, dict):
@@ -255,6 +260,10 @@ def load_settings(config_file: str | None = None, environ: Mapping[str, str] | N
         tree = loaded
     tree = _merge(tree, _from_environment(environ, problems))
     return _validate(tree, problems)
+
+
+def _decode_problem(exc: UnicodeDecodeError) -> str:
+    return f"byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
 
 
 def redacted(settings: Settings) -> dict[str, Any]:

@@ -9,6 +9,8 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from wiredesk.errors import ConfigurationError, InfrastructureError
 from wiredesk.metrics import Metrics
 from wiredesk.service import EXIT_OK, ServiceRunner
@@ -62,10 +64,11 @@ def test_retriable_start_failure_is_retried() -> None:
     assert stage.calls[:2] == ["start", "start"]
 
 
-def test_fatal_error_stops_with_its_exit_code() -> None:
+def test_fatal_error_stops_the_stages_and_is_raised_for_the_cli_to_map() -> None:
     stage = RecordingStage(fail_with=ConfigurationError("bad"))
     runner = ServiceRunner("t", [stage], Metrics(), metrics_port=None)
-    assert runner.run() == ConfigurationError.exit_code
+    with pytest.raises(ConfigurationError, match="bad"):
+        runner.run()
     assert stage.calls[-2:] == ["drain", "close"]
 
 

@@ -1,0 +1,127 @@
+"""Every error an operator can meet ends as one clear line on stderr and a documented exit code.
+
+The commands run as a user runs them, as a separate `python -m app.cli` process: what is checked
+is the exit code and that stderr holds the message and no traceback.
+"""
+
+from __future__ import annotations
+
+import errno
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import cli
+from wiredesk.errors import ConfigurationError
+
+EX_CONFIG = 78
+
+
+def wiredesk(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    clean_env = {k: v for k, v in os.environ.items() if not k.startswith("WIREDESK_")}
+    clean_env.update({"WIREDESK_DATA_DIR": str(tmp_path / "data"), **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        env=clean_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command (no traceback, no second line)."""
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("wiredesk: "), result.stderr
+    return lines[0]
+
+
+# --- the feed registry -----------------------------------------------------------------------
+
+
+def test_a_missing_registry_is_one_line_and_exit_78(tmp_path: Path) -> None:
+    result = wiredesk(tmp_path, "feeds", "--feeds", str(tmp_path / "absent.yaml"))
+    assert result.returncode == EX_CONFIG
+    line = one_error_line(result)
+    assert "absent.yaml" in line
+    assert "No such file" in line
+
+
+def test_a_registry_that_is_not_yaml_is_one_line_and_exit_78(tmp_path: Path) -> None:
+    bad = tmp_path / "feeds.yaml"
+    bad.write_text("feeds: [\n  - id: x\n")
+    result = wiredesk(tmp_path, "feeds", "--feeds", str(bad))
+    assert result.returncode == EX_CONFIG
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"wiredesk: invalid feed registry {bad}: not valid YAML")
+
+
+# --- settings files --------------------------------------------------------------------------
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_and_exit_78(tmp_path: Path) -> None:
+    config = tmp_path / "wiredesk.yaml"
+    config.write_bytes(b"data_dir: caf\xe9\n")
+    result = wiredesk(tmp_path, "--config", str(config), "config", "--check")
+    assert result.returncode == EX_CONFIG
+    line = one_error_line(result)
+    assert str(config) in line
+    assert "not UTF-8" in line
+
+
+def test_a_secret_file_that_is_not_utf8_is_one_line_and_exit_78(tmp_path: Path) -> None:
+    secret = tmp_path / "dsn"
+    secret.write_bytes(b"\xff\xfe\x00")
+    result = wiredesk(tmp_path, "config", "--check", env={"WIREDESK_SINK_POSTGRES_DSN_FILE": str(secret)})
+    assert result.returncode == EX_CONFIG
+    assert "WIREDESK_SINK_POSTGRES_DSN_FILE" in one_error_line(result)
+
+
+# --- the mapping itself ----------------------------------------------------------------------
+
+
+def test_an_unexpected_exception_is_one_line_with_a_hint_and_exit_70(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # No real command is known to fail this way (that would be a bug to fix): inject one.
+    def broken(*_args: object) -> int:
+        raise RuntimeError("something nobody expected")
+
+    monkeypatch.setattr(cli, "_dispatch", broken)
+    monkeypatch.delenv("WIREDESK_SERVICE_LOG_LEVEL", raising=False)
+    assert cli.main(["config", "--check"]) == 70
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "RuntimeError: something nobody expected" in err
+    assert "WIREDESK_SERVICE_LOG_LEVEL=DEBUG" in err
+    assert "Traceback" not in err
+
+    monkeypatch.setenv("WIREDESK_SERVICE_LOG_LEVEL", "DEBUG")
+    assert cli.main(["config", "--check"]) == 70
+    assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "said"),
+    [
+        (ConfigurationError("no feeds"), 78, "wiredesk: no feeds"),
+        (PermissionError(errno.EACCES, "Permission denied", "/data/x.sqlite"), 74, "/data/x.sqlite"),
+        (ConnectionRefusedError(errno.ECONNREFUSED, "Connection refused"), 69, "Connection refused"),
+        (KeyboardInterrupt(), 130, ""),
+    ],
+)
+def test_each_kind_of_error_has_its_code(error: BaseException, code: int, said: str) -> None:
+    err = io.StringIO()
+    assert cli.report(error, err=err) == code
+    assert said in err.getvalue()
+    assert err.getvalue().count("\n") == (1 if said else 0)
