@@ -66,14 +66,18 @@ def clean_files(files: Sequence[str], *, as_: str, url: str, out: TextIO) -> int
     now = datetime.now(UTC)
     failures = 0
     for name in files:
+        # Lines are written outside the `try`: an output error (a closed pipe) is not a bad file.
         try:
-            for raw, page_html in _items_and_pages(Path(name), as_, url, now):
-                article = derive_article(raw, story_index=stories, now=now, page_html=page_html)
-                out.write(records.dumps(article).decode() + "\n")
+            lines = [
+                records.dumps(derive_article(raw, story_index=stories, now=now, page_html=page_html)).decode()
+                + "\n"
+                for raw, page_html in _items_and_pages(Path(name), as_, url, now)
+            ]
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             failures += 1
             log.warning("cannot clean %s: %s", name, exc)
-            out.write(_error_line(name, exc))
+            lines = [_error_line(name, exc)]
+        out.writelines(lines)
     out.flush()
     return 1 if failures else 0
 
@@ -95,11 +99,12 @@ def entity_files(files: Sequence[str], *, as_: str, out: TextIO) -> int:
             spans = [
                 {"start": s.start, "end": s.end, "type": s.type, "text": s.text} for s in find_entities(text)
             ]
-            out.write(orjson.dumps(spans).decode() + "\n")
+            line = orjson.dumps(spans).decode() + "\n"
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
             failures += 1
             log.warning("cannot read entities of %s: %s", name, exc)
-            out.write(_error_line(name, exc))
+            line = _error_line(name, exc)
+        out.write(line)
     out.flush()
     return 1 if failures else 0
 

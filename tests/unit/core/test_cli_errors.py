@@ -125,3 +125,34 @@ def test_each_kind_of_error_has_its_code(error: BaseException, code: int, said: 
     assert cli.report(error, err=err) == code
     assert said in err.getvalue()
     assert err.getvalue().count("\n") == (1 if said else 0)
+
+
+# --- output closed early -----------------------------------------------------------------------
+
+
+def test_output_closed_by_its_reader_ends_quietly(tmp_path: Path) -> None:
+    # `wiredesk clean feed.xml | head -1`: more output than a pipe buffer holds, then the reader
+    # goes away after the first line.
+    items = "".join(
+        f"<item><title>Story {n}</title><link>https://example.org/{n}</link>"
+        f"<description>{'Ministers met in the capital on Monday to agree a plan. ' * 20}</description></item>"
+        for n in range(300)
+    )
+    feed = tmp_path / "big.rss"
+    feed.write_text(f'<rss version="2.0"><channel><title>t</title>{items}</channel></rss>')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREDESK_")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "clean", "--as", "feed", str(feed)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()
+        err = process.stderr.read().decode()
+        code = process.wait(60)
+    assert first.startswith(b'{"uri"')
+    assert err == ""
+    assert code == 141
