@@ -293,6 +293,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _config(args: argparse.Namespace, settings: Settings) -> int:
     if args.check:
+        from wiredesk.service import check_listen_address
+
+        # Validation already ran (load_settings); what is left are facts of this machine.
+        check_listen_address(settings.service.metrics_host)
         print("settings OK")
         return 0
     if args.env:

@@ -7,13 +7,16 @@ optional extra.
 
 from __future__ import annotations
 
-from sinks.base import Sink, SinkConfigError
+from sinks.base import Sink
 from sinks.sqlite import SqliteSink
 from wiredesk.settings import Settings
 
 
 def build_sinks(settings: Settings) -> list[Sink]:
-    """The sinks the settings ask for, not yet opened; configuration problems raise at once.
+    """The sinks the settings ask for, not yet opened.
+
+    The settings object has already refused impossible choices (PostgreSQL without a DSN, a
+    backend this version does not have), so `wiredesk config --check` sees them too.
 
     SQLite storage and SQLite search share one database file and one transaction (the FTS rows
     stay in step with the stored rows), so they are one sink. PostgreSQL storage and PostgreSQL
@@ -21,19 +24,8 @@ def build_sinks(settings: Settings) -> list[Sink]:
     what storage does, so the search index can run as its own consumer group.
     """
     sink_settings = settings.sink
-    problems: list[str] = []
-    if sink_settings.search == "opensearch":
-        problems.append(
-            "sink.search=opensearch is not available yet in this version; "
-            "use 'postgres', 'sqlite' or 'none' (WIREDESK_SINK_SEARCH)"
-        )
     uses_postgres = "postgres" in (sink_settings.storage, sink_settings.search)
     dsn = sink_settings.postgres_dsn.get_secret_value()
-    if uses_postgres and not dsn:
-        problems.append("sink.postgres_dsn is required when storage or search is 'postgres'")
-    if problems:
-        raise SinkConfigError("; ".join(problems), sink="config")
-
     sinks: list[Sink] = []
     sqlite_storage = sink_settings.storage == "sqlite"
     sqlite_search = sink_settings.search == "sqlite"

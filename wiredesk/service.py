@@ -9,9 +9,11 @@ SIGINT drains, a second one exits at once.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -21,7 +23,7 @@ from typing import Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from wiredesk.errors import InfrastructureError, WiredeskError
+from wiredesk.errors import ConfigurationError, InfrastructureError, WiredeskError
 from wiredesk.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -273,7 +275,7 @@ class ServiceRunner:
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        self._http = ThreadingHTTPServer((self._metrics_host, self._metrics_port), Handler)
+        self._http = listen(self._metrics_host, self._metrics_port, Handler)
         self.metrics_address = (self._metrics_host, self._http.server_address[1])
         threading.Thread(target=self._http.serve_forever, name="metrics-http", daemon=True).start()
         log.info("serving /metrics /healthz /readyz on http://%s:%d", *self.metrics_address)
@@ -283,6 +285,39 @@ class ServiceRunner:
             self._http.shutdown()
             self._http.server_close()
             self._http = None
+
+
+class _MetricsServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _MetricsServer6(_MetricsServer):
+    address_family = socket.AF_INET6
+
+
+_LISTEN_HINTS = {
+    errno.EADDRINUSE: "another process listens there: stop it, or choose another "
+    "WIREDESK_SERVICE_METRICS_PORT (0 picks a free one)",
+    errno.EADDRNOTAVAIL: "not an address of this machine: set WIREDESK_SERVICE_METRICS_HOST "
+    "to one of its addresses, or 0.0.0.0 for every interface",
+    errno.EACCES: "ports below 1024 need privileges: choose another WIREDESK_SERVICE_METRICS_PORT",
+}
+
+
+def listen(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+    """An HTTP server bound to (host, port); a bind that fails is a configuration error."""
+    server_class = _MetricsServer6 if ":" in host else _MetricsServer
+    try:
+        return server_class((host, port), handler)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        hint = _LISTEN_HINTS.get(exc.errno or 0, "check service.metrics_host and service.metrics_port")
+        raise ConfigurationError(f"cannot serve /metrics on {host}:{port}: {reason} ({hint})") from None
+
+
+def check_listen_address(host: str) -> None:
+    """Raise ConfigurationError unless this machine can listen on `host` (any free port)."""
+    listen(host, 0, BaseHTTPRequestHandler).server_close()
 
 
 def _safe_ready(stage: Stage) -> bool:

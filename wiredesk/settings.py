@@ -9,13 +9,23 @@ one pass with its path, which a hand-written validator would have to reimplement
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from wiredesk.errors import ConfigurationError, problem_list
 
@@ -33,6 +43,16 @@ class SettingsError(ConfigurationError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+# Cross-field problems are reported with this error type; their message names every setting (and
+# its variable) itself, since no single field is at fault.
+_CROSS_FIELD = "settings"
+
+
+def _cross_field(problems: list[str]) -> None:
+    if problems:
+        raise PydanticCustomError(_CROSS_FIELD, "{problems}", {"problems": "\n".join(problems)})
 
 
 class KafkaSettings(_Section):
@@ -62,6 +82,35 @@ class KafkaSettings(_Section):
     compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "gzip"
     request_timeout_ms: int = Field(30_000, ge=1_000)
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        # Each of these makes the Kafka client refuse to start (kafka-python checks the first two).
+        problems = []
+        if self.heartbeat_interval_ms >= self.session_timeout_ms:
+            problems.append(
+                f"kafka.heartbeat_interval_ms ({self.heartbeat_interval_ms}) must be below "
+                f"kafka.session_timeout_ms ({self.session_timeout_ms}) "
+                "(WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS, WIREDESK_KAFKA_SESSION_TIMEOUT_MS)"
+            )
+        if self.fetch_max_wait_ms >= self.request_timeout_ms:
+            problems.append(
+                f"kafka.fetch_max_wait_ms ({self.fetch_max_wait_ms}) must be below "
+                f"kafka.request_timeout_ms ({self.request_timeout_ms}) "
+                "(WIREDESK_KAFKA_FETCH_MAX_WAIT_MS, WIREDESK_KAFKA_REQUEST_TIMEOUT_MS)"
+            )
+        if self.security_protocol.startswith("SASL") and not self.sasl_mechanism:
+            problems.append(
+                f"kafka.security_protocol {self.security_protocol} needs kafka.sasl_mechanism "
+                "(WIREDESK_KAFKA_SASL_MECHANISM)"
+            )
+        if self.sasl_mechanism and not (self.sasl_username and self.sasl_password.get_secret_value()):
+            problems.append(
+                f"kafka.sasl_mechanism {self.sasl_mechanism} needs kafka.sasl_username and "
+                "kafka.sasl_password (WIREDESK_KAFKA_SASL_USERNAME, WIREDESK_KAFKA_SASL_PASSWORD[_FILE])"
+            )
+        _cross_field(problems)
+        return self
+
 
 class HttpSettings(_Section):
     user_agent: str = "wiredesk/0.1 (+https://github.com/wiredesk/wiredesk)"
@@ -82,6 +131,18 @@ class IngestSettings(_Section):
     max_backoff_seconds: float = Field(6 * 3600.0, gt=0)
     concurrency: int = Field(8, ge=1, le=256)
     state_path: str = Field("", description="ingest state database; empty = <data_dir>/ingest.sqlite")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = []
+        if self.min_interval_seconds > self.max_interval_seconds:
+            problems.append(
+                f"ingest.min_interval_seconds ({self.min_interval_seconds:g}) is above "
+                f"ingest.max_interval_seconds ({self.max_interval_seconds:g}) "
+                "(WIREDESK_INGEST_MIN_INTERVAL_SECONDS, WIREDESK_INGEST_MAX_INTERVAL_SECONDS)"
+            )
+        _cross_field(problems)
+        return self
 
 
 class TransformSettings(_Section):
@@ -110,9 +171,45 @@ class SinkSettings(_Section):
     batch_size: int = Field(500, ge=1, le=100_000)
     batch_timeout_seconds: float = Field(1.0, gt=0, le=60)
 
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        problems = []
+        if self.search == "opensearch":
+            problems.append(
+                "sink.search=opensearch is not available in this version; use 'postgres', 'sqlite' "
+                "or 'none' (WIREDESK_SINK_SEARCH)"
+            )
+        uses = [f"sink.{name}" for name in ("storage", "search") if getattr(self, name) == "postgres"]
+        if uses and not self.postgres_dsn.get_secret_value():
+            problems.append(
+                f"sink.postgres_dsn is required when {' and '.join(uses)} is 'postgres' "
+                "(WIREDESK_SINK_POSTGRES_DSN or WIREDESK_SINK_POSTGRES_DSN_FILE)"
+            )
+        _cross_field(problems)
+        return self
+
 
 class ServiceSettings(_Section):
     metrics_host: str = "127.0.0.1"
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _bind_address(cls, host: str) -> str:
+        # An address to listen on is one of this machine's: an IP literal (or 'localhost'). A name
+        # would need a DNS lookup to mean anything, and a lookup at start is a failure mode.
+        if host in ("", "localhost"):
+            return host
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise PydanticCustomError(
+                "bind_address",
+                "'{host}' is not an IP address; the metrics server listens on an address of this "
+                "machine: 0.0.0.0 (every interface), ::, 127.0.0.1 or another local address",
+                {"host": host},
+            ) from None
+        return host
+
     metrics_port: int = Field(9400, ge=0, le=65_535, description="0 = pick a free port; -1 not allowed")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -133,9 +230,11 @@ class Settings(_Section):
         # A batch's page fetches, then its cleaning and producing, must end before the consumer's
         # max poll interval, or it loses its group and the batch is done again, for ever.
         if self.transform.fetch_deadline_seconds * 1000 > self.kafka.max_poll_interval_ms / 2:
-            raise ValueError(
-                f"transform.fetch_deadline_seconds ({self.transform.fetch_deadline_seconds:g}) must be "
-                f"at most half of kafka.max_poll_interval_ms ({self.kafka.max_poll_interval_ms} ms)"
+            _cross_field(
+                [
+                    f"transform.fetch_deadline_seconds ({self.transform.fetch_deadline_seconds:g}) must "
+                    f"be at most half of kafka.max_poll_interval_ms ({self.kafka.max_poll_interval_ms} ms)"
+                ]
             )
         return self
 
@@ -227,12 +326,14 @@ def _validate(tree: dict[str, Any], problems: list[str] | None = None) -> Settin
     try:
         settings = Settings.model_validate(tree)
     except ValidationError as exc:
+        variables = _env_table()
         for err in exc.errors():
-            if not err["loc"]:  # a check across sections names its settings itself
-                problems.append(err["msg"].removeprefix("Value error, "))
+            if err["type"] == _CROSS_FIELD:
+                problems.extend(err["msg"].splitlines())
                 continue
             where = ".".join(str(p) for p in err["loc"])
-            hint = f" ({env_name(tuple(str(p) for p in err['loc']))})"
+            variable = env_name(tuple(str(p) for p in err["loc"]))
+            hint = f" ({variable})" if variable in variables else ""
             problems.append(f"{where}{hint}: {err['msg']}")
         raise SettingsError(problems) from None
     if problems:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,52 @@ def test_output_closed_by_its_reader_ends_quietly(tmp_path: Path) -> None:
     assert first.startswith(b'{"uri"')
     assert err == ""
     assert code == 141
+
+
+# --- settings that would fail at start fail `config --check` -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"WIREDESK_SINK_STORAGE": "postgres"}, "WIREDESK_SINK_POSTGRES_DSN"),
+        ({"WIREDESK_SINK_SEARCH": "opensearch"}, "opensearch is not available"),
+        (
+            {"WIREDESK_INGEST_MIN_INTERVAL_SECONDS": "7200", "WIREDESK_INGEST_MAX_INTERVAL_SECONDS": "600"},
+            "ingest.min_interval_seconds (7200) is above ingest.max_interval_seconds (600)",
+        ),
+        ({"WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS": "20000"}, "kafka.heartbeat_interval_ms"),
+        # A name is never looked up (no DNS at start); .invalid cannot resolve anywhere anyway.
+        ({"WIREDESK_SERVICE_METRICS_HOST": "no-such-host.invalid"}, "WIREDESK_SERVICE_METRICS_HOST"),
+        # TEST-NET-1 is never an address of this machine: binding it fails locally, sends nothing.
+        ({"WIREDESK_SERVICE_METRICS_HOST": "192.0.2.1"}, "not an address of this machine"),
+    ],
+)
+def test_config_check_refuses_what_would_fail_at_start(
+    tmp_path: Path, env: dict[str, str], said: str
+) -> None:
+    result = wiredesk(tmp_path, "config", "--check", env=env)
+    assert result.returncode == EX_CONFIG, result.stdout
+    assert said in one_error_line(result)
+
+
+def test_metrics_port_in_use_is_one_line_and_exit_78(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # The metrics server starts before any stage connects: the closed Kafka port is never tried.
+        result = wiredesk(
+            tmp_path,
+            "transform",
+            env={
+                "WIREDESK_KAFKA_BOOTSTRAP": "127.0.0.1:9",
+                "WIREDESK_SERVICE_METRICS_HOST": "127.0.0.1",
+                "WIREDESK_SERVICE_METRICS_PORT": str(port),
+                "WIREDESK_SERVICE_LOG_LEVEL": "ERROR",
+            },
+        )
+    assert result.returncode == EX_CONFIG
+    line = one_error_line(result)
+    assert f"127.0.0.1:{port}" in line
+    assert "WIREDESK_SERVICE_METRICS_PORT" in line

@@ -89,3 +89,58 @@ def test_every_setting_is_documented_with_its_variable() -> None:
     assert "WIREDESK_KAFKA_BOOTSTRAP" in names
     assert "WIREDESK_DATA_DIR" in names
     assert all(env.startswith("WIREDESK_") for env in names)
+
+
+def test_cross_field_problems_are_reported_with_the_others_each_on_its_own() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={
+                "WIREDESK_SINK_STORAGE": "postgres",
+                "WIREDESK_SINK_SEARCH": "opensearch",
+                "WIREDESK_INGEST_MIN_INTERVAL_SECONDS": "900",
+                "WIREDESK_INGEST_MAX_INTERVAL_SECONDS": "300",
+                "WIREDESK_KAFKA_RAW_PARTITIONS": "0",
+            }
+        )
+    problems = caught.value.problems
+    assert len(problems) == 4
+    assert any(p.startswith("sink.search=opensearch is not available") for p in problems)
+    assert any(p.startswith("sink.postgres_dsn is required when sink.storage is") for p in problems)
+    assert any(p.startswith("ingest.min_interval_seconds (900) is above") for p in problems)
+    assert any(p.startswith("kafka.raw_partitions (WIREDESK_KAFKA_RAW_PARTITIONS)") for p in problems)
+
+
+def test_postgres_with_a_dsn_and_equal_intervals_are_fine() -> None:
+    settings = load_settings(
+        environ={
+            "WIREDESK_SINK_SEARCH": "postgres",
+            "WIREDESK_SINK_POSTGRES_DSN": "dbname=x",
+            "WIREDESK_INGEST_MIN_INTERVAL_SECONDS": "300",
+            "WIREDESK_INGEST_MAX_INTERVAL_SECONDS": "300",
+        }
+    )
+    assert settings.sink.search == "postgres"
+
+
+def test_overrides_are_validated_like_the_rest() -> None:
+    with pytest.raises(SettingsError, match=r"postgres_dsn is required when sink\.search"):
+        load_settings(environ={}).with_overrides({"sink.search": "postgres"})
+
+
+@pytest.mark.parametrize("host", ["", "localhost", "0.0.0.0", "::", "127.0.0.1", "::1", "10.1.2.3"])
+def test_metrics_host_accepts_addresses(host: str) -> None:
+    assert load_settings(environ={"WIREDESK_SERVICE_METRICS_HOST": host}).service.metrics_host == host
+
+
+@pytest.mark.parametrize("host", ["no-such-host.invalid", "example.org", "127.0.0.1:9400", "http://0.0.0.0"])
+def test_metrics_host_refuses_names_and_urls_without_a_lookup(host: str) -> None:
+    with pytest.raises(SettingsError, match="is not an IP address"):
+        load_settings(environ={"WIREDESK_SERVICE_METRICS_HOST": host})
+
+
+def test_sasl_needs_a_mechanism_and_credentials() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"WIREDESK_KAFKA_SECURITY_PROTOCOL": "SASL_SSL"})
+    assert "kafka.sasl_mechanism" in str(caught.value)
+    with pytest.raises(SettingsError, match=r"needs kafka\.sasl_username"):
+        load_settings(environ={"WIREDESK_KAFKA_SASL_MECHANISM": "PLAIN"})

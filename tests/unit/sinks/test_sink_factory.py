@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sinks.base import SinkConfigError, SinkUnavailable, WriteResult
+from sinks.base import SinkUnavailable, WriteResult
 from sinks.factory import build_sinks, open_sinks
 from sinks.sqlite import SqliteSink
 from wiredesk.settings import Settings
@@ -37,18 +37,6 @@ def test_sqlite_path_setting_is_honoured(tmp_path: Path) -> None:
 
 def test_nothing_configured_means_no_sinks(tmp_path: Path) -> None:
     assert build_sinks(_settings(tmp_path, storage="none", search="none")) == []
-
-
-def test_opensearch_is_refused_at_start(tmp_path: Path) -> None:
-    with pytest.raises(SinkConfigError, match="not available yet") as caught:
-        build_sinks(_settings(tmp_path, search="opensearch"))
-    assert caught.value.exit_code == 78
-    assert not caught.value.retriable
-
-
-def test_postgres_needs_a_dsn(tmp_path: Path) -> None:
-    with pytest.raises(SinkConfigError, match="postgres_dsn"):
-        build_sinks(_settings(tmp_path, storage="postgres"))
 
 
 def test_postgres_storage_and_search_are_separate_sinks(tmp_path: Path) -> None:
