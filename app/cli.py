@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run ingest, transform and sink together (embedded broker if no Kafka is configured)",
         description="Run all three services in one process. With no WIREDESK_KAFKA_BOOTSTRAP, start "
         "the embedded broker on a free loopback port, keep SQLite data under the data folder, and "
-        "poll the feed registry (the bundled examples/feeds/feeds.yaml when no feeds file exists).",
+        "poll the feed registry (--feeds, else ingest.feeds_file, else ./feeds.yaml; with none of "
+        "them, the bundled sample feeds, and it says so).",
     )
     run.add_argument(
         "--once", action="store_true", help="exit after one poll cycle has been drained to the sinks"
@@ -130,8 +131,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mode = config.add_mutually_exclusive_group()
     mode.add_argument("--print", dest="print_", action="store_true", help="print effective settings as YAML")
-    mode.add_argument("--check", action="store_true", help="only validate; exit 78 listing every problem")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="validate without starting anything (also the feed registry and the metrics address); "
+        "exit 78 listing every problem",
+    )
     mode.add_argument("--env", action="store_true", help="list every WIREDESK_* variable with its default")
+    config.add_argument(
+        "--for",
+        dest="for_",
+        choices=["run", "ingest", "transform", "sink"],
+        default="run",
+        help="the command whose effective values to print or check (default: run); some defaults "
+        "differ, e.g. the metrics address",
+    )
 
     clean = sub.add_parser(
         "clean",
@@ -292,22 +306,28 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _config(args: argparse.Namespace, settings: Settings) -> int:
-    if args.check:
-        from wiredesk.service import check_listen_address
-
-        # Validation already ran (load_settings); what is left are facts of this machine.
-        check_listen_address(settings.service.metrics_host)
-        print("settings OK")
-        return 0
     if args.env:
         from wiredesk.settings import documented_settings
 
         for dotted, env, default, description in documented_settings():
             print(f"{env:45} {default:28} {description or dotted}")
         return 0
+    from app.runner import effective_settings, feeds_to_poll
+
+    if args.check:
+        from wiredesk.service import check_listen_address
+
+        # Validation already ran (load_settings); what is left are facts of this machine.
+        check_listen_address(effective_settings(settings, args.for_).service.metrics_host)
+        if args.for_ in ("run", "ingest"):
+            from ingest.registry import load_registry
+
+            load_registry(feeds_to_poll(settings, None).path)
+        print(f"settings OK for `wiredesk {args.for_}`")
+        return 0
     import yaml
 
-    print(yaml.safe_dump(redacted(settings), sort_keys=False), end="")
+    print(yaml.safe_dump(redacted(effective_settings(settings, args.for_)), sort_keys=False), end="")
     return 0
 
 

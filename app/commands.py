@@ -59,12 +59,12 @@ def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
 
 
 def list_feeds(settings: Settings, *, feeds_file: str | None, as_json: bool) -> int:
-    from app.runner import feeds_path
+    from app.runner import feeds_to_poll
     from ingest.registry import load_registry
     from ingest.state import IngestState
 
-    path = feeds_path(settings, feeds_file)
-    registry = load_registry(path)
+    feeds = feeds_to_poll(settings, feeds_file)
+    registry = load_registry(feeds.path)
     state_path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
     state = IngestState(state_path) if state_path.exists() else None
     try:
@@ -91,7 +91,7 @@ def list_feeds(settings: Settings, *, feeds_file: str | None, as_json: bool) -> 
         for row in rows:
             _out(orjson.dumps(row).decode())
         return 0
-    _out(f"{len(rows)} feeds in {path}")
+    _out(f"{len(rows)} feeds in {feeds.describe()}")
     for row in rows:
         status = row["last_status"] or "never polled"
         flag = "" if row["enabled"] else " (disabled)"

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -40,16 +41,65 @@ def _require_kafka(settings: Settings, command: str) -> None:
         )
 
 
-def feeds_path(settings: Settings, override: str | None) -> Path:
+LOCAL_FEEDS_FILE = "feeds.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsChoice:
+    """Which feed registry a command reads, and what chose it (for messages)."""
+
+    path: Path
+    chosen_by: str  # "--feeds", "ingest.feeds_file", "./feeds.yaml" or "bundled samples"
+
+    @property
+    def is_sample(self) -> bool:
+        return self.chosen_by == "bundled samples"
+
+    def describe(self) -> str:
+        if self.is_sample:
+            return (
+                f"the bundled sample feeds in {self.path} (no ingest.feeds_file, --feeds or "
+                f"./{LOCAL_FEEDS_FILE}; set WIREDESK_INGEST_FEEDS_FILE to poll your own)"
+            )
+        return str(self.path)
+
+
+def choose_feeds(settings: Settings, override: str | None) -> FeedsChoice:
+    """The registry to read: --feeds, else ingest.feeds_file, else ./feeds.yaml, else (embedded
+    `run` only) the bundled samples. A path someone configured is never silently replaced."""
     if override:
-        return Path(override)
-    configured = Path(settings.ingest.feeds_file)
-    if configured.is_file():
-        return configured
+        return FeedsChoice(Path(override), "--feeds")
+    if settings.ingest.feeds_file:
+        return FeedsChoice(Path(settings.ingest.feeds_file), "ingest.feeds_file")
+    local = Path(LOCAL_FEEDS_FILE)
     bundled = bundled_feeds_file()
-    if settings.embedded and bundled is not None:
-        return bundled
-    return configured
+    if not local.is_file() and settings.embedded and bundled is not None:
+        return FeedsChoice(bundled, "bundled samples")
+    return FeedsChoice(local, "./feeds.yaml")
+
+
+def feeds_to_poll(settings: Settings, override: str | None) -> FeedsChoice:
+    """`choose_feeds`, and a ConfigurationError if that file does not exist."""
+    choice = choose_feeds(settings, override)
+    if choice.path.is_file():
+        return choice
+    if choice.chosen_by == "--feeds":
+        raise ConfigurationError(f"--feeds {choice.path}: no such file")
+    if choice.chosen_by == "ingest.feeds_file":
+        raise ConfigurationError(
+            f"ingest.feeds_file {choice.path}: no such file (WIREDESK_INGEST_FEEDS_FILE; it is "
+            f"relative to the working directory {Path.cwd()})"
+        )
+    raise ConfigurationError(
+        f"no feed registry: no ./{LOCAL_FEEDS_FILE} here; set ingest.feeds_file "
+        "(WIREDESK_INGEST_FEEDS_FILE) or pass --feeds FILE"
+    )
+
+
+def effective_settings(settings: Settings, command: str, feeds_override: str | None = None) -> Settings:
+    """What `command` runs with, every derived value filled in: also what `config --print` shows."""
+    resolved = settings.for_command(command)
+    return resolved.with_overrides({"ingest.feeds_file": str(choose_feeds(settings, feeds_override).path)})
 
 
 def _runner(name: str, stages: list[Stage], settings: Settings, metrics: Metrics) -> ServiceRunner:
@@ -74,8 +124,11 @@ def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None
     from ingest.registry import load_registry
     from ingest.service import IngestStage
 
+    feeds = feeds_to_poll(settings, feeds_file)
+    settings = settings.for_command("ingest")
     configure_logging("ingest", settings.service.log_level, settings.service.log_format)
-    registry = load_registry(feeds_path(settings, feeds_file))
+    registry = load_registry(feeds.path)
+    log.info("%d feeds from %s", len(registry.enabled), feeds.describe())
     metrics = Metrics()
     stage = IngestStage(settings, metrics, registry, once=once)
     return _runner("ingest", [stage], settings, metrics).run(
@@ -87,6 +140,7 @@ def run_transform(settings: Settings) -> int:
     _require_kafka(settings, "transform")
     from transform.service import TransformStage
 
+    settings = settings.for_command("transform")
     configure_logging("transform", settings.service.log_level, settings.service.log_format)
     metrics = Metrics()
     return _runner("transform", [TransformStage(settings, metrics)], settings, metrics).run()
@@ -100,6 +154,7 @@ def run_sink(settings: Settings, *, only: str | None = None) -> int:
         settings = settings.with_overrides({"sink.search": "none"})
     elif only == "search":
         settings = settings.with_overrides({"sink.storage": "none"})
+    settings = settings.for_command("sink")
     configure_logging("sink", settings.service.log_level, settings.service.log_format)
     metrics = Metrics()
     return _runner("sink", [SinkStage(settings, metrics)], settings, metrics).run()
@@ -139,8 +194,9 @@ def run_all(
     from transform.service import TransformStage
 
     configure_logging("wiredesk", settings.service.log_level, _interactive_log_format(settings))
-    registry_path = feeds_path(settings, feeds_file)
-    registry = load_registry(registry_path)
+    feeds = feeds_to_poll(settings, feeds_file)
+    settings = settings.for_command("run")
+    registry = load_registry(feeds.path)
     out = sys.stderr
     with _broker_if_embedded(settings) as (effective, broker):
         embedded = broker is not None
@@ -157,7 +213,7 @@ def run_all(
                 else "Kafka " + settings.kafka.bootstrap
             )
             print(
-                f"wiredesk: {len(registry.enabled)} feeds from {registry_path}; {mode}; "
+                f"wiredesk: {len(registry.enabled)} feeds from {feeds.describe()}; {mode}; "
                 f"data in {settings.data_dir}",
                 file=out,
             )

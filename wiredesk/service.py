@@ -276,7 +276,8 @@ class ServiceRunner:
                 return
 
         self._http = listen(self._metrics_host, self._metrics_port, Handler)
-        self.metrics_address = (self._metrics_host, self._http.server_address[1])
+        bound_host, bound_port = self._http.server_address[:2]
+        self.metrics_address = (str(bound_host), int(bound_port))
         threading.Thread(target=self._http.serve_forever, name="metrics-http", daemon=True).start()
         log.info("serving /metrics /healthz /readyz on http://%s:%d", *self.metrics_address)
 

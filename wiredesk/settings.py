@@ -32,6 +32,12 @@ from wiredesk.errors import ConfigurationError, problem_list
 ENV_PREFIX = "WIREDESK_"
 CONFIG_FILE_ENV = "WIREDESK_CONFIG"
 
+# The services run in containers, where probes and Prometheus reach them from outside; `run` is
+# one process on a person's machine, where nothing else should reach it.
+SERVICE_COMMANDS = frozenset({"ingest", "transform", "sink"})
+SERVICE_METRICS_HOST = "0.0.0.0"  # noqa: S104 - every interface, on purpose (see above)
+RUN_METRICS_HOST = "127.0.0.1"
+
 
 class SettingsError(ConfigurationError):
     """Settings that cannot be used; the message lists every problem found."""
@@ -124,7 +130,11 @@ class HttpSettings(_Section):
 
 
 class IngestSettings(_Section):
-    feeds_file: str = Field("feeds.yaml", description="YAML feed registry")
+    feeds_file: str = Field(
+        "",
+        description="YAML feed registry; empty = ./feeds.yaml if it exists, else (for `run` on the "
+        "embedded default only) the bundled sample feeds",
+    )
     default_interval_seconds: float = Field(300.0, gt=0)
     min_interval_seconds: float = Field(60.0, gt=0)
     max_interval_seconds: float = Field(3600.0, gt=0)
@@ -190,7 +200,11 @@ class SinkSettings(_Section):
 
 
 class ServiceSettings(_Section):
-    metrics_host: str = "127.0.0.1"
+    metrics_host: str = Field(
+        "",
+        description=f"address of /metrics /healthz /readyz; empty = {SERVICE_METRICS_HOST} (every "
+        f"interface) for ingest, transform and sink, {RUN_METRICS_HOST} for `run`",
+    )
 
     @field_validator("metrics_host")
     @classmethod
@@ -244,6 +258,24 @@ class Settings(_Section):
 
     def data_path(self, configured: str, default_name: str) -> Path:
         return Path(configured) if configured else Path(self.data_dir) / default_name
+
+    def for_command(self, command: str) -> Settings:
+        """The settings `command` really runs with: each 'empty = derived' value filled in.
+
+        What the runner uses and what `wiredesk config --print` shows, so the two cannot differ.
+        (The feed registry is chosen by the composition root, which knows the bundled samples.)
+        """
+        default_host = SERVICE_METRICS_HOST if command in SERVICE_COMMANDS else RUN_METRICS_HOST
+        return self.with_overrides(
+            {
+                "ingest.state_path": str(self.data_path(self.ingest.state_path, "ingest.sqlite")),
+                "transform.story_index_path": str(
+                    self.data_path(self.transform.story_index_path, "stories.sqlite")
+                ),
+                "sink.sqlite_path": str(self.data_path(self.sink.sqlite_path, "wiredesk.sqlite")),
+                "service.metrics_host": self.service.metrics_host or default_host,
+            }
+        )
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
         """A copy with dotted-path overrides applied and validated ({"kafka.bootstrap": ...})."""

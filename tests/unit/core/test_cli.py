@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from app import cli
-from tests.conftest import SEED
+from tests.conftest import REPO, SEED
 
 EXPECTED = json.loads((SEED / "expected.json").read_text())
 SUBCOMMANDS = [
@@ -100,3 +103,39 @@ def test_entities_offsets_index_the_file_text(capsys: pytest.CaptureFixture[str]
     for span in spans:
         assert text[span["start"] : span["end"]] == span["text"]
         assert span["type"] in {"person", "organisation", "place"}
+
+
+def _printed_config(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
+    assert cli.main(["config", "--print", *args]) == 0
+    printed: dict[str, Any] = yaml.safe_load(capsys.readouterr().out)
+    return printed
+
+
+def test_config_print_shows_the_effective_values_not_empty_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [v for v in os.environ if v.startswith("WIREDESK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WIREDESK_DATA_DIR", str(tmp_path / "data"))
+    run = _printed_config(capsys)
+    assert run["ingest"]["state_path"] == str(tmp_path / "data" / "ingest.sqlite")
+    assert run["transform"]["story_index_path"] == str(tmp_path / "data" / "stories.sqlite")
+    assert run["sink"]["sqlite_path"] == str(tmp_path / "data" / "wiredesk.sqlite")
+    assert run["service"]["metrics_host"] == "127.0.0.1"
+    # Nothing configured and no ./feeds.yaml: `run` polls the bundled samples, and says which.
+    assert run["ingest"]["feeds_file"] == str(REPO / "examples" / "feeds" / "feeds.yaml")
+    assert _printed_config(capsys, "--for", "sink")["service"]["metrics_host"] == "0.0.0.0"
+    (tmp_path / "feeds.yaml").write_text("feeds: []\n")
+    assert _printed_config(capsys)["ingest"]["feeds_file"] == "feeds.yaml"
+
+
+def test_feeds_lists_the_bundled_samples_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [v for v in os.environ if v.startswith("WIREDESK_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WIREDESK_DATA_DIR", str(tmp_path / "data"))
+    assert cli.main(["feeds"]) == 0
+    assert "the bundled sample feeds" in capsys.readouterr().out.splitlines()[0]

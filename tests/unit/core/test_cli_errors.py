@@ -55,7 +55,7 @@ def test_a_missing_registry_is_one_line_and_exit_78(tmp_path: Path) -> None:
     assert result.returncode == EX_CONFIG
     line = one_error_line(result)
     assert "absent.yaml" in line
-    assert "No such file" in line
+    assert "no such file" in line.lower()
 
 
 def test_a_registry_that_is_not_yaml_is_one_line_and_exit_78(tmp_path: Path) -> None:
@@ -206,3 +206,31 @@ def test_metrics_port_in_use_is_one_line_and_exit_78(tmp_path: Path) -> None:
     line = one_error_line(result)
     assert f"127.0.0.1:{port}" in line
     assert "WIREDESK_SERVICE_METRICS_PORT" in line
+
+
+# --- the feed registry a command polls ----------------------------------------------------------
+
+
+def test_a_configured_feeds_file_that_does_not_exist_is_an_error_not_the_samples(tmp_path: Path) -> None:
+    result = wiredesk(
+        tmp_path,
+        "run",
+        "--once",
+        env={
+            "WIREDESK_INGEST_FEEDS_FILE": str(tmp_path / "my-feeds.yaml"),
+            "WIREDESK_SERVICE_METRICS_PORT": "0",
+        },
+        timeout=120,
+    )
+    assert result.returncode == EX_CONFIG, result.stderr[-2000:]
+    line = one_error_line(result)
+    assert "my-feeds.yaml" in line
+    assert "WIREDESK_INGEST_FEEDS_FILE" in line
+    assert not (tmp_path / "data" / "wiredesk.sqlite").exists()
+
+
+def test_config_check_reads_the_feed_registry(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text("feeds:\n  - id: Not A Slug\n    url: https://example.org/x.rss\n")
+    result = wiredesk(tmp_path, "config", "--check")
+    assert result.returncode == EX_CONFIG
+    assert "must be a slug" in one_error_line(result)

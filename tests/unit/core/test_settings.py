@@ -144,3 +144,24 @@ def test_sasl_needs_a_mechanism_and_credentials() -> None:
     assert "kafka.sasl_mechanism" in str(caught.value)
     with pytest.raises(SettingsError, match=r"needs kafka\.sasl_username"):
         load_settings(environ={"WIREDESK_KAFKA_SASL_MECHANISM": "PLAIN"})
+
+
+def test_for_command_fills_in_every_derived_value(tmp_path: Path) -> None:
+    settings = load_settings(environ={"WIREDESK_DATA_DIR": str(tmp_path)})
+    run = settings.for_command("run")
+    assert run.ingest.state_path == str(tmp_path / "ingest.sqlite")
+    assert run.transform.story_index_path == str(tmp_path / "stories.sqlite")
+    assert run.sink.sqlite_path == str(tmp_path / "wiredesk.sqlite")
+    assert run.service.metrics_host == "127.0.0.1"
+    for service in ("ingest", "transform", "sink"):
+        assert settings.for_command(service).service.metrics_host == "0.0.0.0"
+
+
+def test_for_command_keeps_what_was_configured(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"WIREDESK_SERVICE_METRICS_HOST": "::1", "WIREDESK_SINK_SQLITE_PATH": str(tmp_path / "a.db")}
+    )
+    ingest = settings.for_command("ingest")
+    assert ingest.service.metrics_host == "::1"
+    assert ingest.sink.sqlite_path == str(tmp_path / "a.db")
+    assert ingest.for_command("ingest") == ingest

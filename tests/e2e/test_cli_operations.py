@@ -1,0 +1,77 @@
+"""Operating the CLI as an ops team does: where the services listen, how `run` ends and cleans up."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from wiredesk.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+
+def _service_env(settings: Settings, tmp_path: Path, **extra: str) -> dict[str, str]:
+    k = settings.kafka
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WIREDESK_")}
+    env.update(
+        {
+            "WIREDESK_DATA_DIR": str(tmp_path / "data"),
+            "WIREDESK_KAFKA_BOOTSTRAP": k.bootstrap,
+            "WIREDESK_KAFKA_RAW_TOPIC": k.raw_topic,
+            "WIREDESK_KAFKA_ARTICLES_TOPIC": k.articles_topic,
+            "WIREDESK_KAFKA_DLQ_TOPIC": k.dlq_topic,
+            "WIREDESK_KAFKA_SESSION_TIMEOUT_MS": str(k.session_timeout_ms),
+            "WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS": str(k.heartbeat_interval_ms),
+            "WIREDESK_TRANSFORM_STORY_INDEX": "memory",
+            "WIREDESK_SERVICE_METRICS_PORT": "0",
+            "WIREDESK_SERVICE_LOG_FORMAT": "json",
+            **extra,
+        }
+    )
+    return env
+
+
+def _wait_for(
+    pattern: str, log: Path, process: subprocess.Popen[bytes], timeout_s: float = 60
+) -> re.Match[str]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = re.search(pattern, log.read_text(errors="replace"))
+        if found:
+            return found
+        assert process.poll() is None, log.read_text()[-3000:]
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not seen in time:\n{log.read_text()[-3000:]}")
+
+
+def test_a_service_serves_its_probes_on_every_interface(kafka_settings: Settings, tmp_path: Path) -> None:
+    # Container probes and Prometheus come from outside the pod: loopback would hide the service.
+    log = tmp_path / "transform.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "transform"],
+            env=_service_env(kafka_settings, tmp_path),
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            found = _wait_for(r"serving /metrics /healthz /readyz on http://([0-9.:]+):(\d+)", log, process)
+            host, port = found.group(1), int(found.group(2))
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(60) == 0, log.read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert host == "0.0.0.0"
