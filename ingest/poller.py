@@ -102,9 +102,8 @@ def poll_feed(
         )
     except ParseError as exc:
         return poll.failure(f"ParseError: {exc}", retriable=False)
-    except Exception as exc:  # a parser bug must cost one feed, not the poll loop
-        log.exception("parsing feed failed unexpectedly", extra={"feed_id": feed.id})
-        return poll.failure(f"{type(exc).__name__}: {exc}", retriable=False)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must cost one feed, not the poll loop
+        return poll.failure(f"{type(exc).__name__}: {exc}", retriable=False, bug=exc)
     hints = dataclasses.replace(hints, ttl_seconds=parsed.ttl_seconds)
     distinct = distinct_items(_with_hints(parsed, feed))
     if distinct.repeats:
@@ -243,13 +242,29 @@ class _Poll:
             elapsed_seconds=time.monotonic() - self.started,
         )
 
-    def failure(self, error: str, *, retriable: bool, retry_after: float | None = None) -> FeedPollResult:
+    def failure(
+        self,
+        error: str,
+        *,
+        retriable: bool,
+        retry_after: float | None = None,
+        bug: BaseException | None = None,
+    ) -> FeedPollResult:
         failures = self.previous.failures + 1
         delay = backoff_delay(
             failures, self.interval, retry_after=retry_after, settings=self.settings, rng=self.rng
         )
         next_due = self.now.timestamp() + delay
-        log.warning("feed poll failed: %s", error, extra={"feed_id": self.feed.id})
+        # The one log line of a failed poll (the service only counts it); a bug brings its traceback.
+        log.warning(
+            "feed %s failed (%d in a row; next poll in %.0fs): %s",
+            self.feed.id,
+            failures,
+            delay,
+            error,
+            exc_info=bug,
+            extra={"feed_id": self.feed.id, "error": error},
+        )
         # Validators are kept: a failed poll says nothing about whether our last copy is current.
         self.state.save_feed_state(
             dataclasses.replace(

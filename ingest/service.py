@@ -109,7 +109,6 @@ class IngestStage:
         if result.status == "error":
             self.feed_errors += 1
             self.metrics.ingest_consecutive_failures.labels(feed).set(result.consecutive_failures)
-            log.warning("feed %s failed: %s", feed, result.error, extra={"feed_id": feed})
             return
         self.metrics.ingest_consecutive_failures.labels(feed).set(0)
         self.metrics.ingest_last_success.labels(feed).set(time.time())

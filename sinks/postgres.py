@@ -231,7 +231,7 @@ class _PostgresSink:
         except psycopg.Error as exc:
             raise self._translate(exc, "cannot create the schema") from exc
         self._opened = True
-        log.info("sink opened", extra={"sink": self.name, "schema": self.schema})
+        log.info("sink opened in schema %s", self.schema, extra={"sink": self.name})
 
     def flush(self) -> None:
         # write_batch commits each batch before returning (synchronous_commit is the server's

@@ -168,7 +168,9 @@ class SqliteSink:
                 raise _translate(exc, self.name, f"cannot open {self.path}") from exc
             raise
         self._conn = conn
-        log.info("sink opened", extra={"sink": self.name, "path": str(self.path), "fts": self.fts})
+        log.info(
+            "sink opened (search index: %s)", self.fts, extra={"sink": self.name, "path": str(self.path)}
+        )
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")

@@ -10,8 +10,21 @@ from typing import Any
 import orjson
 
 # Context keys a log call may pass through `extra=`; anything else stays out of the JSON line so
-# that log schemas stay stable for whoever ships them.
-CONTEXT_KEYS = ("service", "feed_id", "item_id", "trace_id", "topic", "partition", "offset", "sink", "group")
+# that log schemas stay stable for whoever ships them. docs/operations.md lists them, and a test
+# checks that every `extra=` in the code uses only these.
+CONTEXT_KEYS = (
+    "service",
+    "feed_id",
+    "item_id",
+    "trace_id",
+    "topic",
+    "partition",
+    "offset",
+    "sink",
+    "group",
+    "path",
+    "error",
+)
 
 
 class JsonFormatter(logging.Formatter):
