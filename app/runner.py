@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from wiredesk.embedded import EmbeddedBroker, bundled_feeds_file, embedded_settings
-from wiredesk.errors import ConfigurationError
+from wiredesk.errors import ConfigurationError, InfrastructureError
 from wiredesk.logs import configure_logging
 from wiredesk.metrics import Metrics
 from wiredesk.records import RawItem
@@ -131,9 +131,20 @@ def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None
     log.info("%d feeds from %s", len(registry.enabled), feeds.describe())
     metrics = Metrics()
     stage = IngestStage(settings, metrics, registry, once=once)
-    return _runner("ingest", [stage], settings, metrics).run(
-        until=(lambda: stage.cycle_done) if once else None
-    )
+    until = (lambda: stage.cycle_done) if once else None
+    code = _runner("ingest", [stage], settings, metrics).run(until=until)
+    if once:
+        _require_a_poll(stage)
+    return code
+
+
+def _require_a_poll(ingest: IngestStage) -> None:
+    """`--once`: a cycle in which no feed could be polled failed, however cleanly it stopped."""
+    if ingest.polled and ingest.feed_errors >= ingest.polled:
+        raise InfrastructureError(
+            f"no feed could be polled: all {ingest.polled} failed (each is logged with its error; "
+            "`wiredesk feeds` shows the last error of each)"
+        )
 
 
 def run_transform(settings: Settings) -> int:
@@ -225,6 +236,8 @@ def run_all(
         finally:
             if not quiet:
                 print(_summary(ingest, metrics), file=out)
+        if once:
+            _require_a_poll(ingest)
         return code
 
 

@@ -52,6 +52,7 @@ class IngestStage:
         self.cycles = 0
         self.published = 0
         self.republished = 0
+        self.polled = 0
         self.feed_errors = 0
         self.produced_positions: dict[tuple[str, int], int] = {}
 
@@ -104,6 +105,7 @@ class IngestStage:
 
     def _handle(self, result: FeedPollResult) -> None:
         feed = result.feed_id
+        self.polled += 1
         self.metrics.ingest_polls.labels(feed, result.status).inc()
         self.metrics.ingest_poll_seconds.observe(result.elapsed_seconds)
         if result.status == "error":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SEED
 from wiredesk.settings import Settings
 
 pytestmark = pytest.mark.e2e
@@ -75,3 +77,61 @@ def test_a_service_serves_its_probes_on_every_interface(kafka_settings: Settings
                 process.kill()
                 process.wait()
     assert host == "0.0.0.0"
+
+
+def _run_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WIREDESK_")}
+    env.update(
+        {
+            "WIREDESK_DATA_DIR": str(tmp_path / "data"),
+            "WIREDESK_SERVICE_METRICS_PORT": "0",
+            "WIREDESK_SERVICE_LOG_FORMAT": "json",
+            **extra,
+        }
+    )
+    return env
+
+
+def _run_once(tmp_path: Path, feeds: str) -> subprocess.CompletedProcess[str]:
+    registry = tmp_path / "feeds.yaml"
+    registry.write_text(feeds)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "run", "--once", "--feeds", str(registry)],
+        env=_run_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def _json_lines(stderr: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+def test_run_once_fails_when_no_feed_could_be_polled(tmp_path: Path) -> None:
+    (tmp_path / "page.xml").write_text("<html><body>a web page, not a feed</body></html>")
+    result = _run_once(
+        tmp_path, "feeds:\n  - id: gone\n    url: absent.xml\n  - id: page\n    url: page.xml\n"
+    )
+    assert result.returncode == 69, result.stderr[-3000:]
+    # The CLI's own output (log lines are JSON, checked elsewhere) holds no traceback.
+    assert "Traceback" not in "\n".join(
+        line for line in result.stderr.splitlines() if not line.startswith("{")
+    )
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("wiredesk: no feed could be polled: all 2 failed")
+
+
+def test_a_failed_poll_is_logged_once_with_its_error(tmp_path: Path) -> None:
+    result = _run_once(
+        tmp_path,
+        f"feeds:\n  - id: seed\n    url: {SEED / 'agency-feed.rss.xml'}\n  - id: gone\n    url: absent.xml\n",
+    )
+    # One feed failing is not the whole cycle failing.
+    assert result.returncode == 0, result.stderr[-3000:]
+    about_gone = [line for line in _json_lines(result.stderr) if line.get("feed_id") == "gone"]
+    assert len(about_gone) == 1, about_gone
+    assert about_gone[0]["level"] == "warning"
+    assert "no such file" in str(about_gone[0]["error"])
