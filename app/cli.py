@@ -157,8 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--as",
         dest="as_",
         choices=["html", "text", "feed"],
-        default="html",
-        help="html: a full article page; text: plain text; feed: RSS/Atom/JSON Feed (one line per item)",
+        default=None,
+        help="html: a full article page; text: plain text; feed: RSS/Atom/JSON Feed (one line per "
+        "item); default: detected from each file's content",
     )
     clean.add_argument("--url", default="", help="the page's URL (canonical URL and ids)")
     clean.add_argument("files", nargs="+", metavar="FILE")

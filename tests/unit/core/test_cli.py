@@ -139,3 +139,49 @@ def test_feeds_lists_the_bundled_samples_saying_so(
     monkeypatch.setenv("WIREDESK_DATA_DIR", str(tmp_path / "data"))
     assert cli.main(["feeds"]) == 0
     assert "the bundled sample feeds" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_clean_rejects_a_binary_file_and_still_cleans_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    binary = tmp_path / "photo.html"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8)
+    code = cli.main(["clean", str(binary), str(SEED / "agency-article-page.html")])
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert code == 1
+    assert lines[0]["file"] == str(binary)
+    assert "not a text file" in lines[0]["error"]
+    assert lines[1]["body_text"].split("\n\n") == EXPECTED["body_paragraphs"]
+    assert "\x00" not in captured.out and "\\u0000" not in captured.out
+    assert [line for line in captured.err.splitlines() if line] == [
+        f"wiredesk: {binary}: not a text file (a NUL byte at offset 8)"
+    ]
+
+
+def test_clean_detects_a_feed_from_its_content_whatever_its_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    saved = tmp_path / "download.html"  # a feed saved under a page's name
+    saved.write_bytes((SEED / "agency-feed.rss.xml").read_bytes())
+    assert cli.main(["clean", str(SEED / "agency-feed.rss.xml"), str(saved)]) == 0
+    articles = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(articles) == 2
+    for article in articles:  # one article per feed item, not the feed read as one web page
+        assert article["body_text"].split("\n\n") == EXPECTED["body_paragraphs"]
+        assert article["wiredesk"]["feed_id"] != "local"
+
+
+def test_clean_detects_plain_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "notes"
+    text.write_bytes((SEED / "agency-article-page.txt").read_bytes())
+    assert cli.main(["clean", str(text)]) == 0
+    (article,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert article["body_text"].split("\n\n") == EXPECTED["body_paragraphs"]
+
+
+def test_entities_rejects_a_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "a.txt"
+    binary.write_bytes(b"PK\x03\x04\x14\x00\x00\x00" * 50)
+    assert cli.main(["entities", str(binary)]) == 1
+    assert "not a text file" in json.loads(capsys.readouterr().out)["error"]
