@@ -112,10 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser(
         "search",
         help="full-text search over stored articles",
-        description="Search the configured search index (SQLite FTS5 by default).",
+        description="Search the configured search index (sink.search: SQLite FTS5 by default). "
+        'Query syntax, the same on every backend: words must all match; "a phrase"; a OR b; '
+        "-word or NOT word to leave out; word* for a prefix. Operators only in capitals.",
     )
     search.add_argument("query", nargs="+", help="words to look for")
-    search.add_argument("--limit", type=int, default=10)
+    search.add_argument("--limit", type=_positive_int, default=10, help="at most this many hits (default 10)")
     search.add_argument("--json", action="store_true", help="one JSON object per hit")
 
     sub.add_parser(
@@ -200,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--from", dest="from_", required=True, metavar="TIME", help="ISO 8601 time, e.g. 2026-11-01T00:00:00Z"
     )
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

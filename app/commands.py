@@ -28,11 +28,11 @@ def _out(line: str) -> None:
 
 
 def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
-    from sinks.base import SearchIndex
-    from sinks.factory import build_sinks
+    """Ask the configured search backend (sink.search), whatever the storage is."""
+    from sinks.factory import build_search_index
 
-    index = next((s for s in build_sinks(settings) if isinstance(s, SearchIndex)), None)
-    if index is None or not isinstance(index, SearchIndex) or settings.sink.search == "none":
+    index = build_search_index(settings)
+    if index is None:
         raise ConfigurationError(f"no search index is configured (sink.search={settings.sink.search})")
     sqlite_path = settings.data_path(settings.sink.sqlite_path, "wiredesk.sqlite")
     if settings.sink.search == "sqlite" and not sqlite_path.exists():

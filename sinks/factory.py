@@ -7,7 +7,9 @@ optional extra.
 
 from __future__ import annotations
 
-from sinks.base import Sink
+from typing import Protocol
+
+from sinks.base import SearchIndex, Sink
 from sinks.sqlite import SqliteSink
 from wiredesk.settings import Settings
 
@@ -40,6 +42,26 @@ def build_sinks(settings: Settings) -> list[Sink]:
         if sink_settings.search == "postgres":
             sinks.append(PostgresSearchSink(dsn))
     return sinks
+
+
+class SearchSink(Sink, SearchIndex, Protocol):
+    """A sink that answers searches: opened and closed like any sink."""
+
+
+def build_search_index(settings: Settings) -> SearchSink | None:
+    """The search index `sink.search` names, not yet opened; None for 'none'.
+
+    Whatever the storage is: with storage on SQLite and search on PostgreSQL, searching must ask
+    PostgreSQL (the SQLite file then holds no search index).
+    """
+    sink_settings = settings.sink
+    if sink_settings.search == "sqlite":
+        return SqliteSink(settings.data_path(sink_settings.sqlite_path, "wiredesk.sqlite"), fts=True)
+    if sink_settings.search == "postgres":
+        from sinks.postgres import PostgresSearchSink  # noqa: PLC0415 - optional extra
+
+        return PostgresSearchSink(sink_settings.postgres_dsn.get_secret_value())
+    return None
 
 
 def open_sinks(settings: Settings) -> list[Sink]:

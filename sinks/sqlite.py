@@ -26,7 +26,7 @@ from sinks.base import (
     SinkUnavailable,
     WriteResult,
 )
-from sinks.fts_query import fts5_queries
+from sinks.fts_query import fts5_query
 from sinks.rows import ArticleRow, iso_utc, newest_per_uri, to_row
 from wiredesk.derivation import LEGACY_SCHEME, LEGACY_VERSION_DIGITS
 from wiredesk.records import Article, RecordError, loads
@@ -312,15 +312,12 @@ class SqliteSink:
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         if not self.fts:
             raise SinkError("this SQLite sink was opened without a search index", sink=self.name)
-        limit = max(1, min(int(limit), 1000))
+        limit = min(int(limit), 1000)
+        match = fts5_query(query)
+        if match is None or limit < 1:
+            return []
         with self._lock:
-            conn = self._require()
-            # Strict query first (every term), then a looser one (any term) if nothing matched.
-            for match in fts5_queries(query):
-                hits = self._search(conn, match, limit)
-                if hits:
-                    return hits
-        return []
+            return self._search(self._require(), match, limit)
 
     def _search(self, conn: sqlite3.Connection, match: str, limit: int) -> list[SearchHit]:
         sql = f"""
@@ -336,7 +333,7 @@ class SqliteSink:
             cur = conn.execute(sql, (HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_ELLIPSIS, match, limit))
             rows = cur.fetchall()
         except sqlite3.OperationalError as exc:
-            # fts5_queries quotes every term, so this means a bug there, not bad user input:
+            # fts5_query quotes every term, so this means a bug there, not bad user input:
             # log it and answer "no results" rather than fail a user's search.
             log.warning("fts5 query failed", extra={"sink": self.name, "error": str(exc)})
             return []

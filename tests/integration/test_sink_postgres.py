@@ -7,8 +7,11 @@ ones). Skipped, with the reason, when no server answers.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import secrets
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -48,6 +51,13 @@ _articles = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_articles)
 build_article = _articles.build_article
 derive_copy = _articles.derive_copy
+_cases_spec = importlib.util.spec_from_file_location(
+    "search_cases", Path(__file__).resolve().parents[1] / "unit" / "sinks" / "search_cases.py"
+)
+assert _cases_spec is not None
+assert _cases_spec.loader is not None
+_cases = importlib.util.module_from_spec(_cases_spec)
+_cases_spec.loader.exec_module(_cases)
 
 _CANDIDATE_DSNS = [
     "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3",
@@ -407,13 +417,16 @@ def test_search_follows_updates_and_ignores_stale(search: PostgresSearchSink) ->
     assert search.search("storm") == []
 
 
-def test_search_all_terms_then_any(search: PostgresSearchSink) -> None:
-    both = build_article(1, headline="Lavrov and Blinken to meet")
-    one = build_article(2, headline="Lavrov speaks in Moscow")
-    search.write_batch([both, one])
-    assert [h.uri for h in search.search("lavrov blinken")] == [both.uri]
-    assert {h.uri for h in search.search("blinken moscow")} == {both.uri, one.uri}
-    assert [h.uri for h in search.search("lavrov -blinken")] == [one.uri]
+def test_the_documented_syntax_as_sqlite_answers_it(search: PostgresSearchSink) -> None:
+    # The same cases as tests/unit/sinks/test_sink_search_syntax.py: one syntax, two backends.
+    corpus = {n: build_article(n, headline=headline, body=body) for n, headline, body in _cases.CORPUS}
+    search.write_batch(list(corpus.values()))
+    answers = {
+        query: _cases.numbers([h.uri for h in search.search(query)], corpus) for query, _ in _cases.CASES
+    }
+    assert answers == dict(_cases.CASES)
+    assert len(search.search("lavrov", limit=1)) == 1
+    assert search.search("lavrov", limit=0) == []
 
 
 @pytest.mark.parametrize(
@@ -436,3 +449,39 @@ def test_search_unicode(search: PostgresSearchSink) -> None:
     assert [h.uri for h in search.search("东京大学の研究")] == [cjk.uri]
     for query in ["东京", "記事", "한국어", "🙂"]:
         assert isinstance(search.search(query), list)
+
+
+def test_the_cli_searches_the_configured_backend_whatever_the_storage(dsn: str, tmp_path: Path) -> None:
+    # Storage on SQLite (the default), search on PostgreSQL: `wiredesk search` must ask PostgreSQL.
+    # The CLI has no schema setting yet, so this writes one uniquely named article to `public`
+    # and removes it afterwards.
+    word = f"zq{secrets.token_hex(4)}"
+    article = build_article(1, headline=f"Ministers agree {word} plan", uri=f"urn:test:{word}")
+    index = PostgresSearchSink(dsn)
+    index.open()
+    try:
+        index.write_batch([article])
+        index.flush()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WIREDESK_")}
+        env.update(
+            {
+                "WIREDESK_DATA_DIR": str(tmp_path / "data"),
+                "WIREDESK_SINK_SEARCH": "postgres",
+                "WIREDESK_SINK_POSTGRES_DSN": dsn,
+            }
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "app.cli", "search", "--json", word],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DELETE FROM public.wd_article_search WHERE uri = %s", (article.uri,))
+        index.close()
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["uri"] for line in result.stdout.splitlines()] == [article.uri]

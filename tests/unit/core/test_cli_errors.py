@@ -234,3 +234,14 @@ def test_config_check_reads_the_feed_registry(tmp_path: Path) -> None:
     result = wiredesk(tmp_path, "config", "--check")
     assert result.returncode == EX_CONFIG
     assert "must be a slug" in one_error_line(result)
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["0", "-3", "ten"])
+def test_search_limit_must_be_a_positive_number(tmp_path: Path, limit: str) -> None:
+    result = wiredesk(tmp_path, "search", "--limit", limit, "lavrov")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "argument --limit" in result.stderr.splitlines()[-1]

@@ -1,4 +1,4 @@
-"""User input becomes FTS5 expressions that SQLite always accepts."""
+"""User input becomes FTS5 expressions that SQLite always accepts, following the one syntax."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from sinks.fts_query import MAX_TERMS, fts5_queries, query_terms
+from sinks.fts_query import fts5_query
+from sinks.search_query import MAX_TERMS, SearchQuery, Term, parse_query
 
 HOSTILE = [
     '"',
@@ -18,6 +19,11 @@ HOSTILE = [
     "a AND( b",
     "NOT",
     "OR OR OR",
+    "a OR",
+    "NOT NOT a",
+    "-a -b",
+    "a -",
+    "--a",
     "NEAR(a b, 3)",
     "headline:lavrov",
     "^start",
@@ -52,37 +58,41 @@ def fts() -> Iterator[sqlite3.Connection]:
 
 @pytest.mark.parametrize("query", HOSTILE)
 def test_every_expression_is_valid_fts5(fts: sqlite3.Connection, query: str) -> None:
-    for expression in fts5_queries(query):
+    expression = fts5_query(query)
+    if expression is not None:
         fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (expression,)).fetchall()
 
 
-def test_operators_are_searched_as_words(fts: sqlite3.Connection) -> None:
-    # "NOT" and "AND" in user input are words, not operators: they find the body text.
-    (expression, *_) = fts5_queries("NOT AND(")
-    assert fts.execute("SELECT count(*) FROM t WHERE t MATCH ?", (expression,)).fetchone() == (1,)
+def test_operators_are_capitals_and_lower_case_ones_are_words() -> None:
+    assert parse_query("war or peace NOT drill") == SearchQuery(
+        groups=((Term(("war",)),), (Term(("or",)),), (Term(("peace",)),)), excluded=(Term(("drill",)),)
+    )
 
 
-def test_column_filters_are_not_honoured(fts: sqlite3.Connection) -> None:
-    (expression, *_) = fts5_queries("body:lavrov")
-    assert "body" in expression
-    assert ":" not in expression
+def test_column_filters_are_not_honoured() -> None:
+    expression = fts5_query("body:lavrov")
+    assert expression == '"body" AND "lavrov"'
 
 
-def test_phrases_and_prefixes_survive() -> None:
-    assert query_terms('"Sergey  Lavrov" blink*') == ['"Sergey Lavrov"', '"blink"*']
+def test_phrases_prefixes_and_compounds() -> None:
+    assert (
+        fts5_query('"Sergey  Lavrov" blink* Jean-Pierre') == '"Sergey Lavrov" AND "blink"* AND "Jean Pierre"'
+    )
+
+
+def test_or_binds_tighter_than_the_implied_and_and_exclusions_apply_to_all() -> None:
+    assert fts5_query("a b OR c -d") == '("a" AND ("b" OR "c")) NOT "d"'
 
 
 def test_wide_script_terms_match_as_prefix() -> None:
-    assert query_terms("东京") == ['"东京"*']
+    assert fts5_query("东京") == '"东京"*'
 
 
-def test_no_words_means_no_query() -> None:
-    assert fts5_queries('  ** () "" ') == []
-
-
-def test_strict_then_loose() -> None:
-    assert fts5_queries("a b") == ['"a" "b"', '"a" OR "b"']
+def test_no_words_or_only_exclusions_mean_no_query() -> None:
+    assert fts5_query('  ** () "" ') is None
+    assert fts5_query("-lavrov NOT blinken") is None
 
 
 def test_terms_are_bounded() -> None:
-    assert len(query_terms(" ".join(f"w{i}" for i in range(200)))) == MAX_TERMS
+    parsed = parse_query(" ".join(f"w{i}" for i in range(200)))
+    assert len(parsed.groups) == MAX_TERMS
