@@ -325,17 +325,19 @@ def _config(args: argparse.Namespace, settings: Settings) -> int:
         for dotted, env, default, description in documented_settings():
             print(f"{env:45} {default:28} {description or dotted}")
         return 0
-    from app.runner import effective_settings, feeds_to_poll
+    from app.runner import effective_settings, feeds_to_poll, require_kafka
 
     if args.check:
         from wiredesk.service import check_listen_address
 
         # Validation already ran (load_settings); what is left are facts of this machine.
+        if args.for_ != "run":
+            require_kafka(settings, args.for_)
         check_listen_address(effective_settings(settings, args.for_).service.metrics_host)
         if args.for_ in ("run", "ingest"):
             from ingest.registry import load_registry
 
-            load_registry(feeds_to_poll(settings, None).path)
+            load_registry(feeds_to_poll(settings, None, samples=args.for_ == "run").path)
         print(f"settings OK for `wiredesk {args.for_}`")
         return 0
     import yaml

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def _require_kafka(settings: Settings, command: str) -> None:
+def require_kafka(settings: Settings, command: str) -> None:
     if settings.embedded:
         raise ConfigurationError(
             f"`wiredesk {command}` runs one service against a Kafka cluster: set WIREDESK_KAFKA_BOOTSTRAP "
@@ -64,23 +64,24 @@ class FeedsChoice:
         return str(self.path)
 
 
-def choose_feeds(settings: Settings, override: str | None) -> FeedsChoice:
-    """The registry to read: --feeds, else ingest.feeds_file, else ./feeds.yaml, else (embedded
-    `run` only) the bundled samples. A path someone configured is never silently replaced."""
+def choose_feeds(settings: Settings, override: str | None, *, samples: bool = True) -> FeedsChoice:
+    """The registry to read: --feeds, else ingest.feeds_file, else ./feeds.yaml, else (with
+    `samples`, for `run` on the embedded default only) the bundled samples. A path someone
+    configured is never silently replaced."""
     if override:
         return FeedsChoice(Path(override), "--feeds")
     if settings.ingest.feeds_file:
         return FeedsChoice(Path(settings.ingest.feeds_file), "ingest.feeds_file")
     local = Path(LOCAL_FEEDS_FILE)
     bundled = bundled_feeds_file()
-    if not local.is_file() and settings.embedded and bundled is not None:
+    if samples and not local.is_file() and settings.embedded and bundled is not None:
         return FeedsChoice(bundled, "bundled samples")
     return FeedsChoice(local, "./feeds.yaml")
 
 
-def feeds_to_poll(settings: Settings, override: str | None) -> FeedsChoice:
+def feeds_to_poll(settings: Settings, override: str | None, *, samples: bool = True) -> FeedsChoice:
     """`choose_feeds`, and a ConfigurationError if that file does not exist."""
-    choice = choose_feeds(settings, override)
+    choice = choose_feeds(settings, override, samples=samples)
     if choice.path.is_file():
         return choice
     if choice.chosen_by == "--feeds":
@@ -98,8 +99,8 @@ def feeds_to_poll(settings: Settings, override: str | None) -> FeedsChoice:
 
 def effective_settings(settings: Settings, command: str, feeds_override: str | None = None) -> Settings:
     """What `command` runs with, every derived value filled in: also what `config --print` shows."""
-    resolved = settings.for_command(command)
-    return resolved.with_overrides({"ingest.feeds_file": str(choose_feeds(settings, feeds_override).path)})
+    feeds = choose_feeds(settings, feeds_override, samples=command == "run")
+    return settings.for_command(command).with_overrides({"ingest.feeds_file": str(feeds.path)})
 
 
 def _runner(name: str, stages: list[Stage], settings: Settings, metrics: Metrics) -> ServiceRunner:
@@ -120,11 +121,11 @@ def _interactive_log_format(settings: Settings) -> str:
 
 
 def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None = None) -> int:
-    _require_kafka(settings, "ingest")
+    require_kafka(settings, "ingest")
     from ingest.registry import load_registry
     from ingest.service import IngestStage
 
-    feeds = feeds_to_poll(settings, feeds_file)
+    feeds = feeds_to_poll(settings, feeds_file, samples=False)
     settings = settings.for_command("ingest")
     configure_logging("ingest", settings.service.log_level, settings.service.log_format)
     registry = load_registry(feeds.path)
@@ -148,7 +149,7 @@ def _require_a_poll(ingest: IngestStage) -> None:
 
 
 def run_transform(settings: Settings) -> int:
-    _require_kafka(settings, "transform")
+    require_kafka(settings, "transform")
     from transform.service import TransformStage
 
     settings = settings.for_command("transform")
@@ -158,7 +159,7 @@ def run_transform(settings: Settings) -> int:
 
 
 def run_sink(settings: Settings, *, only: str | None = None) -> int:
-    _require_kafka(settings, "sink")
+    require_kafka(settings, "sink")
     from sinks.service import SinkStage
 
     if only == "storage":

@@ -126,6 +126,8 @@ def test_config_print_shows_the_effective_values_not_empty_strings(
     # Nothing configured and no ./feeds.yaml: `run` polls the bundled samples, and says which.
     assert run["ingest"]["feeds_file"] == str(REPO / "examples" / "feeds" / "feeds.yaml")
     assert _printed_config(capsys, "--for", "sink")["service"]["metrics_host"] == "0.0.0.0"
+    # The services never fall back to the samples: they read ./feeds.yaml or what is configured.
+    assert _printed_config(capsys, "--for", "ingest")["ingest"]["feeds_file"] == "feeds.yaml"
     (tmp_path / "feeds.yaml").write_text("feeds: []\n")
     assert _printed_config(capsys)["ingest"]["feeds_file"] == "feeds.yaml"
 
