@@ -17,6 +17,7 @@ Semantics worth knowing:
   socket wait is cut to the time left, so the request ends at the deadline, not after it.
   Resolving the host name is the one step no timeout here reaches (the system resolver has its own).
 - Environment proxies are ignored: a proxy would defeat the address guard.
+- Names under .example, .invalid and .test (RFC 2606/6761) are refused without a lookup.
 - Only http and https; every resolved address of a host must be public unless
   `allow_private_addresses` (one private answer is enough to refuse: round-robin rebinding).
 - Errors form one small tree under `HttpError`; each says whether retrying later can help.
@@ -52,6 +53,9 @@ DEFAULT_ACCEPT = (
 )
 
 Resolver = Callable[[str, int], list[str]]
+# Top-level names reserved for documentation and testing (RFC 2606, RFC 6761): no real host has
+# one, so a lookup could only leak a query to the network. Refused before any resolver is asked.
+RESERVED_TLDS = frozenset({"example", "invalid", "test"})
 
 
 class HttpError(WiredeskError):
@@ -377,6 +381,8 @@ class HttpClient:
         return scheme, host, port or (443 if scheme == "https" else 80), path
 
     def _address(self, url: str, host: str, port: int) -> str:
+        if host.rstrip(".").rsplit(".", 1)[-1].lower() in RESERVED_TLDS:
+            raise InvalidUrl(f"{host} is a name reserved for documentation and tests", url=url)
         try:
             addresses = self._resolve(host, port)
         except (OSError, UnicodeError) as exc:

@@ -296,7 +296,7 @@ def test_loopback_refused_unless_allowed(base: str) -> None:
 def test_names_resolving_to_private_addresses_are_refused(addresses: list[str]) -> None:
     client = HttpClient(HttpSettings(), resolver=lambda _host, _port: addresses)
     with pytest.raises(BlockedAddress):
-        client.get("http://internal.example/feed")
+        client.get("http://feeds.internal/feed")
 
 
 def test_connection_refused_is_retriable() -> None:
@@ -332,3 +332,28 @@ def test_retry_after_forms() -> None:
     assert parse_retry_after("Tue, 05 Mar 2024 09:00:00 GMT", now) == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after("") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://harbour-post.example/world/story",
+        "http://www.example-times.test/feed.xml",
+        "http://nothing.invalid/",
+        "http://NOTHING.INVALID./trailing-dot",
+    ],
+)
+def test_names_reserved_for_documentation_and_tests_are_never_resolved(url: str) -> None:
+    # RFC 2606 / RFC 6761: .example, .invalid and .test can never be real hosts, so asking a
+    # resolver about them only leaks a query to the network (the bundled sample feeds link to
+    # such hosts and must run offline).
+    asked: list[str] = []
+
+    def resolver(host: str, _port: int) -> list[str]:
+        asked.append(host)
+        return ["93.184.216.34"]
+
+    with pytest.raises(InvalidUrl) as caught:
+        HttpClient(HttpSettings(), resolver=resolver).get(url)
+    assert not caught.value.retriable
+    assert asked == []
