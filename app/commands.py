@@ -5,13 +5,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
-from kafka import KafkaConsumer
-from kafka.structs import TopicPartition
 
 from wiredesk import bus
 from wiredesk.errors import ConfigurationError
@@ -121,64 +117,9 @@ def topics(settings: Settings) -> int:
     return 0
 
 
-def _read_topic(settings: Settings, topic: str, *, since: datetime | None = None) -> Iterator[bus.Message]:
-    """Every message of `topic` (from `since`, if given) up to its end as of the call; no group."""
-    consumer = KafkaConsumer(
-        **bus.client_config(settings.kafka),
-        enable_auto_commit=False,
-        fetch_max_wait_ms=settings.kafka.fetch_max_wait_ms,
-    )
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        if not partitions:
-            return
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        if since is not None:
-            found = consumer.offsets_for_times({tp: int(since.timestamp() * 1000) for tp in partitions})
-            for tp in partitions:
-                hit = found.get(tp)
-                if hit is None:
-                    consumer.seek_to_end(tp)
-                else:
-                    consumer.seek(tp, hit.offset)
-        yield from _drain_assigned(consumer, partitions)
-    finally:
-        consumer.close()
-
-
-def _drain_assigned(
-    consumer: Any, partitions: list[TopicPartition], idle_s: float = 3.0
-) -> Iterator[bus.Message]:
-    # The end is where fetches stop returning data for a while: ListOffsets(LATEST) is not
-    # reliable on every broker (shared/notes/broker.md), the fetch high-water mark is.
-    last_data = time.monotonic()
-    while True:
-        batch = consumer.poll(timeout_ms=200)
-        if batch:
-            last_data = time.monotonic()
-        for tp, recs in batch.items():
-            for rec in recs:
-                yield bus.Message(
-                    tp.topic,
-                    tp.partition,
-                    rec.offset,
-                    rec.key,
-                    rec.value,
-                    {k: (v or b"") for k, v in (rec.headers or [])},
-                    rec.timestamp or 0,
-                )
-        caught_up = all(
-            consumer.highwater(tp) is not None and consumer.position(tp) >= consumer.highwater(tp)
-            for tp in partitions
-        )
-        if caught_up or time.monotonic() - last_data > idle_s:
-            return
-
-
 def dlq_list(settings: Settings, *, limit: int) -> int:
     _require_kafka(settings, "dlq list")
-    for shown, message in enumerate(_read_topic(settings, settings.kafka.dlq_topic), 1):
+    for shown, message in enumerate(bus.read_topic(settings.kafka, settings.kafka.dlq_topic), 1):
         _out(
             orjson.dumps(
                 {
@@ -267,17 +208,11 @@ def replay_transform(settings: Settings, *, since: str) -> int:
     stage = TransformStage(settings, metrics)
     stage.start_producing_only()
     replayed = 0
-    batch: list[bus.Message] = []
     try:
-        for message in _read_topic(settings, settings.kafka.raw_topic, since=start):
-            batch.append(message)
-            if len(batch) >= 200:
+        with bus.TopicReader(settings.kafka, settings.kafka.raw_topic, since=start) as reader:
+            for batch in reader.batches():
                 stage.process_batch(batch)
                 replayed += len(batch)
-                batch = []
-        if batch:
-            stage.process_batch(batch)
-            replayed += len(batch)
     finally:
         stage.close()
     ok = metrics.registry.get_sample_value("wiredesk_transform_items_total", {"outcome": "ok"}) or 0

@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, NoError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from wiredesk.errors import InfrastructureError, WiredeskError
@@ -239,18 +240,7 @@ class Subscription:
             raise InfrastructureError(f"poll for group {self.group} failed: {exc}") from exc
         messages: list[Message] = []
         for tp, records in batches.items():
-            for rec in records:
-                messages.append(
-                    Message(
-                        topic=tp.topic,
-                        partition=tp.partition,
-                        offset=rec.offset,
-                        key=rec.key,
-                        value=rec.value,
-                        headers={k: (v or b"") for k, v in (rec.headers or [])},
-                        timestamp_ms=rec.timestamp or 0,
-                    )
-                )
+            messages.extend(_message(tp, rec) for rec in records)
             if records:
                 self._metrics.messages_consumed.labels(tp.topic).inc(len(records))
         return messages
@@ -324,6 +314,226 @@ class Subscription:
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+def _message(tp: TopicPartition, rec: Any) -> Message:
+    return Message(
+        topic=tp.topic,
+        partition=tp.partition,
+        offset=rec.offset,
+        key=rec.key,
+        value=rec.value,
+        headers={k: (v or b"") for k, v in (rec.headers or [])},
+        timestamp_ms=rec.timestamp or 0,
+    )
+
+
+class TopicReader:
+    """Reads one topic with no consumer group, from a chosen start to the end it had at the start.
+
+    The start of each partition is its beginning, the first record at or after `since`, or the
+    offset given in `offsets` (partitions it leaves out start at their beginning). The end of
+    each partition is fixed when reading begins: records appended meanwhile are not returned,
+    so a reader whose work feeds records back into the same topic (a redrive) still finishes.
+    Ends come from fetch high-water marks: ListOffsets(LATEST) answers wrongly on some brokers
+    (shared/notes/broker.md #2); the high-water mark of a fetch response is right everywhere.
+    """
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topic: str,
+        *,
+        since: datetime | None = None,
+        offsets: Mapping[int, int] | None = None,
+        batch_size: int | None = None,
+    ) -> None:
+        self.topic = topic
+        self.starts: dict[int, int] = {}
+        self.ends: dict[int, int] = {}
+        self._kafka = kafka
+        self._since_ms = int(since.timestamp() * 1000) if since is not None else None
+        self._before_since: set[int] = set()
+        self._pending: list[Message] = []
+        try:
+            self._consumer = KafkaConsumer(
+                **client_config(kafka),
+                enable_auto_commit=False,
+                fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+                max_poll_records=batch_size or kafka.max_poll_records,
+            )
+        except KafkaError as exc:
+            raise InfrastructureError(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+        try:
+            self._begin(dict(offsets or {}))
+        except BaseException:
+            self.close()
+            raise
+
+    # -- set-up ---------------------------------------------------------------------------
+    def _begin(self, offsets: dict[int, int]) -> None:
+        consumer = self._consumer
+        partitions = [
+            TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic))
+        ]
+        if not partitions:
+            return
+        hints: Mapping[TopicPartition, Any] = {}
+        if self._since_ms is not None:
+            hints = consumer.offsets_for_times(dict.fromkeys(partitions, self._since_ms))
+            # None: the broker knows no record at or after `since` in that partition.
+            partitions = [tp for tp in partitions if hints.get(tp) is not None]
+            self._before_since = {tp.partition for tp in partitions}
+        consumer.assign(partitions)
+        for tp in partitions:
+            given = offsets.get(tp.partition, -1)
+            if tp in hints:
+                consumer.seek(tp, max(hints[tp].offset, given))
+            elif given >= 0:
+                consumer.seek(tp, given)
+            else:
+                consumer.seek_to_beginning(tp)
+        timeout_ms = self._kafka.request_timeout_ms
+        for tp in partitions:
+            self.starts[tp.partition] = consumer.position(tp, timeout_ms=timeout_ms)
+        self._fix_ends(partitions)
+
+    def _fix_ends(self, partitions: list[TopicPartition]) -> None:
+        """Fetch until every partition's high-water mark is known; it is that partition's end."""
+        deadline = time.monotonic() + self._kafka.request_timeout_ms / 1000
+        unknown = set(partitions)
+        while unknown:
+            self._pending.extend(self._fetch())
+            for tp in list(unknown):
+                high = self._consumer.highwater(tp)
+                if high is not None:
+                    self.ends[tp.partition] = high
+                    unknown.discard(tp)
+            if unknown and time.monotonic() > deadline:
+                raise InfrastructureError(f"no fetch response for {self.topic} from {self._kafka.bootstrap}")
+        self._pending = self._within_ends(self._pending)
+
+    # -- reading --------------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """How many records lie between the starts and the ends (before any `since` filtering)."""
+        return sum(max(0, self.ends[p] - self.starts.get(p, 0)) for p in self.ends)
+
+    def batches(self) -> Iterator[list[Message]]:
+        """The records in batches of at most `batch_size`, each partition in offset order."""
+        stalled_since = time.monotonic()
+        while True:
+            if self._pending:
+                batch, self._pending = self._pending, []
+                stalled_since = time.monotonic()
+                yield batch
+            if self._done():
+                return
+            self._pending = self._within_ends(self._fetch())
+            if not self._pending and time.monotonic() - stalled_since > self._kafka.request_timeout_ms / 1000:
+                raise InfrastructureError(f"reading {self.topic} stalled before its end offsets {self.ends}")
+
+    def __iter__(self) -> Iterator[Message]:
+        for batch in self.batches():
+            yield from batch
+
+    def _fetch(self) -> list[Message]:
+        try:
+            polled = self._consumer.poll(timeout_ms=200)
+        except KafkaError as exc:
+            raise InfrastructureError(f"reading {self.topic} failed: {exc}") from exc
+        messages: list[Message] = []
+        for tp, records in polled.items():
+            messages.extend(_message(tp, rec) for rec in records)
+        return messages
+
+    def _within_ends(self, messages: list[Message]) -> list[Message]:
+        kept: list[Message] = []
+        for m in messages:
+            if m.offset >= self.ends.get(m.partition, m.offset + 1):
+                continue
+            if m.partition in self._before_since:
+                # The broker's time index may point early (or not at all, on some brokers): the
+                # read starts at the first record whose own timestamp is at or after `since`.
+                if m.timestamp_ms < (self._since_ms or 0):
+                    continue
+                self._before_since.discard(m.partition)
+            kept.append(m)
+        return kept
+
+    def _done(self) -> bool:
+        finished = []
+        for tp in self._consumer.assignment():
+            if (
+                self._consumer.position(tp, timeout_ms=self._kafka.request_timeout_ms)
+                >= self.ends[tp.partition]
+            ):
+                finished.append(tp)
+        if finished:
+            self._consumer.pause(*finished)
+        return len(self._consumer.paused()) == len(self._consumer.assignment())
+
+    # -- end ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+    def __enter__(self) -> TopicReader:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def read_topic(
+    kafka: KafkaSettings,
+    topic: str,
+    *,
+    since: datetime | None = None,
+    offsets: Mapping[int, int] | None = None,
+) -> Iterator[Message]:
+    """Every record of `topic` from the chosen start up to its end as reading began (TopicReader)."""
+    with TopicReader(kafka, topic, since=since, offsets=offsets) as reader:
+        yield from reader
+
+
+class GroupOffsets:
+    """A consumer group's committed offsets, read and written without joining the group.
+
+    For tools that keep their progress in a group no service consumes with (the DLQ redrive):
+    the group must have no active members while they write.
+    """
+
+    def __init__(self, kafka: KafkaSettings, group: str) -> None:
+        self.group = group
+        try:
+            self._admin = KafkaAdminClient(**client_config(kafka))
+        except KafkaError as exc:
+            raise InfrastructureError(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+
+    def committed(self, topic: str) -> dict[int, int]:
+        """Partition -> committed offset, for the partitions of `topic` the group has committed."""
+        try:
+            found = self._admin.list_group_offsets({self.group: None}).get(self.group, {})
+        except KafkaError as exc:
+            raise InfrastructureError(f"reading offsets of group {self.group} failed: {exc}") from exc
+        return {tp.partition: om.offset for tp, om in found.items() if tp.topic == topic and om.offset >= 0}
+
+    def commit(self, topic: str, offsets: Mapping[int, int]) -> None:
+        if not offsets:
+            return
+        wanted = {TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in offsets.items()}
+        try:
+            results = self._admin.alter_group_offsets(self.group, wanted)
+        except KafkaError as exc:
+            raise InfrastructureError(f"committing offsets of group {self.group} failed: {exc}") from exc
+        failed = {tp.partition: err.__name__ for tp, err in results.items() if err is not NoError}
+        if failed:
+            raise InfrastructureError(f"committing offsets of group {self.group} failed: {failed}")
+
+    def close(self) -> None:
+        self._admin.close()
 
 
 def _assignors() -> tuple[Any, ...]:

@@ -15,7 +15,6 @@ import jsonschema
 import orjson
 import pytest
 
-from app import commands
 from tests.conftest import REPO, SEED
 from wiredesk import bus
 from wiredesk.settings import Settings
@@ -67,7 +66,7 @@ def _wait_for_article(db: Path, timeout_s: float = 90.0) -> dict[str, object]:
 
 
 def _messages(settings: Settings, topic: str) -> list[bus.Message]:
-    return list(commands._read_topic(settings, topic))
+    return list(bus.read_topic(settings.kafka, topic))
 
 
 def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_path: Path) -> None:

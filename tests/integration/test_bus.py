@@ -89,3 +89,80 @@ def test_dead_letter_headers_say_what_failed_and_where() -> None:
     assert headers[bus.H_SOURCE_PARTITION] == b"2"
     assert headers[bus.H_SOURCE_OFFSET] == b"41"
     assert headers[bus.H_TRACE] == b"t-1"
+
+
+def _publish(
+    kafka_settings: Settings, entries: list[tuple[bytes, bytes]], *, partition_key: bytes | None = None
+) -> None:
+    k = kafka_settings.kafka
+    bus.ensure_topics(k)
+    publisher = bus.Publisher(k, "test", Metrics())
+    publisher.publish(k.raw_topic, [(partition_key or key, value, []) for key, value in entries])
+    publisher.close()
+
+
+def test_topic_reader_reads_every_partition_from_the_beginning(kafka_settings: Settings) -> None:
+    _publish(kafka_settings, [(f"k{i}".encode(), f"v{i}".encode()) for i in range(30)])
+    got = list(bus.read_topic(kafka_settings.kafka, kafka_settings.kafka.raw_topic))
+    assert sorted(m.value or b"" for m in got) == sorted(f"v{i}".encode() for i in range(30))
+    assert len({m.partition for m in got}) > 1
+    for partition in {m.partition for m in got}:
+        offsets = [m.offset for m in got if m.partition == partition]
+        assert offsets == sorted(offsets)
+
+
+def test_topic_reader_stops_at_the_end_it_saw_when_it_began(kafka_settings: Settings) -> None:
+    # Whatever is appended while reading (a redrive's own output, a busy producer) is not read:
+    # the read ends at the high-water marks of its first fetches.
+    k = kafka_settings.kafka
+    _publish(kafka_settings, [(b"same", f"v{i}".encode()) for i in range(10)])
+    publisher = bus.Publisher(k, "test", Metrics())
+    seen: list[bytes] = []
+    with bus.TopicReader(k, k.raw_topic, batch_size=3) as reader:
+        assert reader.total == 10
+        for batch in reader.batches():
+            publisher.publish(k.raw_topic, [(b"same", b"appended", [])])
+            seen.extend(m.value or b"" for m in batch)
+    publisher.close()
+    assert seen == [f"v{i}".encode() for i in range(10)]
+    assert len(list(bus.read_topic(k, k.raw_topic))) > 10
+
+
+def test_topic_reader_starts_at_given_offsets(kafka_settings: Settings) -> None:
+    k = kafka_settings.kafka
+    _publish(kafka_settings, [(b"same", f"v{i}".encode()) for i in range(6)])
+    partition = next(iter(bus.read_topic(k, k.raw_topic))).partition
+    got = [m.value for m in bus.read_topic(k, k.raw_topic, offsets={partition: 4})]
+    assert got == [b"v4", b"v5"]
+
+
+def test_topic_reader_starts_at_the_first_record_at_or_after_a_time(kafka_settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    k = kafka_settings.kafka
+    _publish(kafka_settings, [(b"same", b"old")])
+    time.sleep(0.05)
+    since = datetime.now(UTC)
+    time.sleep(0.05)
+    _publish(kafka_settings, [(b"same", b"new-1"), (b"other", b"new-2")])
+    got = sorted(m.value or b"" for m in bus.read_topic(k, k.raw_topic, since=since))
+    assert got == [b"new-1", b"new-2"]
+
+
+def test_topic_reader_of_a_missing_topic_reads_nothing_and_creates_nothing(kafka_settings: Settings) -> None:
+    k = kafka_settings.kafka
+    name = unique("absent")
+    assert list(bus.read_topic(k, name)) == []
+    assert name not in bus.list_topics(k)
+
+
+def test_group_offsets_are_read_and_written_without_joining(kafka_settings: Settings) -> None:
+    k = kafka_settings.kafka
+    bus.ensure_topics(k)
+    offsets = bus.GroupOffsets(k, unique("g"))
+    try:
+        assert offsets.committed(k.raw_topic) == {}
+        offsets.commit(k.raw_topic, {0: 5, 2: 1})
+        assert offsets.committed(k.raw_topic) == {0: 5, 2: 1}
+    finally:
+        offsets.close()

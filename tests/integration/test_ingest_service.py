@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from app import commands
 from ingest.registry import load_registry
 from ingest.service import IngestStage
 from tests.conftest import SEED
-from wiredesk import records
+from wiredesk import bus, records
 from wiredesk.embedded import free_port
 from wiredesk.metrics import Metrics
 from wiredesk.records import RawItem
@@ -53,7 +52,7 @@ def test_bad_feeds_and_items_never_stop_the_others(kafka_settings: Settings, tmp
     assert sample("wiredesk_ingest_items_total", feed="partial", outcome="rejected") == 1
     published = [
         records.loads(RawItem, m.value or b"")
-        for m in commands._read_topic(kafka_settings, kafka_settings.kafka.raw_topic)
+        for m in bus.read_topic(kafka_settings.kafka, kafka_settings.kafka.raw_topic)
     ]
     assert sorted(item.feed_id for item in published) == ["partial", "seed"]
     assert all(item.trace_id for item in published)

@@ -47,7 +47,7 @@ def run_until(stage: object, done: Callable[[], bool], timeout_s: float = 60.0) 
 
 
 def read_all(settings: Settings, topic: str) -> list[bus.Message]:
-    return list(commands._read_topic(settings, topic))
+    return list(bus.read_topic(settings.kafka, topic))
 
 
 def test_transform_dead_letters_poison_and_publishes_the_rest(kafka_settings: Settings) -> None:
