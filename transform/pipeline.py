@@ -43,7 +43,7 @@ _SPACE = re.compile(r"\s+")
 
 
 class SkipItem(RecordFailure):
-    """The item has nothing usable (no title and no body): callers count and dead-letter it."""
+    """The item has nothing usable (no title and no body): callers count it as skipped, not poison."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -107,6 +107,12 @@ class TransformStage:
             started = time.perf_counter()
             try:
                 article = self._derive(raw, pages.get(raw))
+            except SkipItem as skip:
+                # Skipped on purpose (nothing usable in the item): an outcome, not poison.
+                self.metrics.transform_items.labels("skipped").inc()
+                log.info("skipping %s[%d]@%d: %s", message.topic, message.partition, message.offset,
+                         skip.reason, extra=bus.log_context(message))  # fmt: skip
+                continue
             except WiredeskError as exc:
                 if exc.retriable:
                     raise
@@ -158,8 +164,7 @@ class TransformStage:
     def _dead_letter(
         self, message: bus.Message, error: BaseException
     ) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-        outcome = "skipped" if isinstance(error, SkipItem) else "dead_lettered"
-        self.metrics.transform_items.labels(outcome).inc()
+        self.metrics.transform_items.labels("dead_lettered").inc()
         self.metrics.dead_letters.labels(SERVICE, type(error).__name__).inc()
         if isinstance(error, RecordError):
             self.metrics.decode_errors.labels(message.topic).inc()

@@ -87,6 +87,39 @@ def test_transform_dead_letters_poison_and_publishes_the_rest(kafka_settings: Se
     )
 
 
+def test_items_skipped_on_purpose_are_counted_not_dead_lettered(kafka_settings: Settings) -> None:
+    # "No title and no body" is an outcome of a healthy transform, not poison: nothing to redrive.
+    k = kafka_settings.kafka
+    empty = RawItem(
+        feed_id="seed",
+        item_id=ids.item_id("seed", guid="empty-1"),
+        version=1,
+        fetched_at=datetime.now(UTC),
+        content_hash=ids.content_hash(""),
+        guid="empty-1",
+    )
+    good = seed_item()
+    publish(
+        kafka_settings,
+        k.raw_topic,
+        [(records.record_key(empty), records.dumps(empty)), (records.record_key(good), records.dumps(good))],
+    )
+    metrics = Metrics()
+    stage = TransformStage(kafka_settings, metrics)
+    run_until(stage, lambda: sum(stage.committed_positions.values()) >= 2)
+
+    assert read_all(kafka_settings, k.dlq_topic) == []
+    assert len(read_all(kafka_settings, k.articles_topic)) == 1
+
+    def items(outcome: str) -> float | None:
+        return metrics.registry.get_sample_value("wiredesk_transform_items_total", {"outcome": outcome})
+
+    assert (items("skipped"), items("dead_lettered"), items("ok")) == (1, 0, 1)
+    assert metrics.registry.get_sample_value(
+        "wiredesk_dlq_messages_total", {"stage": "transform", "error": "SkipItem"}
+    ) in (None, 0)
+
+
 def test_sink_stores_idempotently_and_dead_letters_undecodable(
     kafka_settings: Settings, tmp_path: Path
 ) -> None:
