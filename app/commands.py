@@ -206,12 +206,12 @@ def replay_transform(settings: Settings, *, since: str) -> int:
 
     metrics = Metrics()
     stage = TransformStage(settings, metrics)
-    stage.start_producing_only()
+    stage.start_without_group()
     replayed = 0
     try:
         with bus.TopicReader(settings.kafka, settings.kafka.raw_topic, since=start) as reader:
             for batch in reader.batches():
-                stage.process_batch(batch)
+                stage.process(batch)
                 replayed += len(batch)
     finally:
         stage.close()

@@ -8,7 +8,6 @@ harmless. One bad item is dead-lettered with its error and the batch goes on.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +17,8 @@ from transform.fulltext import PageFetcher
 from transform.pipeline import TRANSFORM_VERSION, SkipItem, derive_article, needs_full_text
 from transform.stories import StoryIndex, open_story_index
 from wiredesk import bus, records
+from wiredesk.consumer_stage import ConsumerStage
+from wiredesk.deadletters import Entry, Rejected
 from wiredesk.errors import WiredeskError
 from wiredesk.http import HttpClient
 from wiredesk.metrics import QUALITY_SIGNALS, Metrics
@@ -30,79 +31,44 @@ GROUP = "wiredesk-transform"
 SERVICE = "transform"
 
 
-class TransformStage:
+class TransformStage(ConsumerStage):
     name = SERVICE
 
     def __init__(self, settings: Settings, metrics: Metrics, *, group: str = GROUP) -> None:
-        self.settings = settings
-        self.metrics = metrics
-        self.group = group
-        self._subscription: bus.Subscription | None = None
-        self._publisher: bus.Publisher | None = None
+        kafka = settings.kafka
+        super().__init__(
+            settings, metrics, group=group, topics=[kafka.raw_topic], batch_size=kafka.max_poll_records
+        )
         self._stories: StoryIndex | None = None
         self._pages: PageFetcher | None = None
-        self.produced_positions: dict[tuple[str, int], int] = {}
 
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> None:
-        self.start_producing_only()
-        kafka = self.settings.kafka
-        self._subscription = bus.Subscription(kafka, self.group, [kafka.raw_topic], self.metrics)
-        log.info("transform %s consuming %s", TRANSFORM_VERSION, kafka.raw_topic)
-
-    def start_producing_only(self) -> None:
-        """Start without joining the group: for `wiredesk replay`, which reads partitions itself."""
-        bus.ensure_topics(self.settings.kafka)
-        self._stories = open_story_index(self.settings)
-        self._publisher = bus.Publisher(self.settings.kafka, SERVICE, self.metrics)
-        if self.settings.transform.fetch_full_text:
+    def open(self) -> None:
+        if self._stories is None:
+            self._stories = open_story_index(self.settings)
+            log.info("transform %s", TRANSFORM_VERSION)
+        if self.settings.transform.fetch_full_text and self._pages is None:
             http = HttpClient(self.settings.http)
             self._pages = PageFetcher.from_settings(http, self.metrics, self.settings.transform)
 
-    def ready(self) -> bool:
-        return self._subscription is not None
-
-    @property
-    def committed_positions(self) -> dict[tuple[str, int], int]:
-        return self._subscription.committed_positions if self._subscription else {}
-
-    def step(self, stop: threading.Event) -> bool:
-        assert self._subscription is not None
-        messages = self._subscription.poll(timeout_ms=200)
-        if not messages:
-            self._subscription.update_lag()
-            return False
-        self._subscription.handle_then_commit(messages, self.process_batch)
-        return True
-
-    def drain(self) -> None:
-        # Each step commits what it produced before returning, so nothing is in flight here.
-        return
-
-    def close(self) -> None:
-        if self._subscription is not None:
-            self._subscription.close()
-        if self._publisher is not None:
-            self._publisher.close()
+    def release(self) -> None:
         close = getattr(self._stories, "close", None)
         if close is not None:
             close()
+        self._stories = None
 
     # -- the work -------------------------------------------------------------------------
-    def process_batch(self, messages: Sequence[bus.Message]) -> None:
-        """Derive and publish a batch; returns once every output was acknowledged."""
-        assert self._publisher is not None
-        kafka = self.settings.kafka
-        articles: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
-        dead: list[tuple[bytes, bytes, list[tuple[str, bytes]]]] = []
+    def handle(self, messages: Sequence[bus.Message]) -> list[Rejected]:
+        """Derive and publish a batch; returns once every article was acknowledged."""
+        rejected: list[Rejected] = []
         decoded: list[tuple[bus.Message, RawItem]] = []
         for message in messages:
             try:
                 decoded.append((message, self._decode(message)))
             except Exception as exc:  # noqa: BLE001 - a value that does not decode is poison
-                dead.append(self._dead_letter(message, exc))
+                rejected.append(Rejected(message, exc))
         # The batch's pages all at once, under one deadline inside the max poll interval.
         pages = self._pages.fetch(raw for _, raw in decoded if needs_full_text(raw)) if self._pages else {}
+        articles: list[Entry] = []
         for message, raw in decoded:
             started = time.perf_counter()
             try:
@@ -116,10 +82,10 @@ class TransformStage:
             except WiredeskError as exc:
                 if exc.retriable:
                     raise
-                dead.append(self._dead_letter(message, exc))
+                rejected.append(Rejected(message, exc))
                 continue
             except Exception as exc:  # noqa: BLE001 - poison input of any kind is dead-lettered
-                dead.append(self._dead_letter(message, exc))
+                rejected.append(Rejected(message, exc))
                 continue
             trace = message.header(bus.H_TRACE) or article.wiredesk.trace_id
             articles.append(
@@ -131,12 +97,11 @@ class TransformStage:
             )
             self._count_article(article)
             self.metrics.transform_step_seconds.labels("total").observe(time.perf_counter() - started)
+        self.metrics.transform_items.labels("dead_lettered").inc(len(rejected))
         produce_started = time.perf_counter()
-        for topic, entries in ((kafka.articles_topic, articles), (kafka.dlq_topic, dead)):
-            for partition, offset in self._publisher.publish(topic, entries):
-                key = (topic, partition)
-                self.produced_positions[key] = max(self.produced_positions.get(key, 0), offset + 1)
+        self.publish(self.settings.kafka.articles_topic, articles)
         self.metrics.transform_step_seconds.labels("produce").observe(time.perf_counter() - produce_started)
+        return rejected
 
     def _decode(self, message: bus.Message) -> RawItem:
         started = time.perf_counter()
@@ -160,28 +125,6 @@ class TransformStage:
         finally:
             self.metrics.transform_step_seconds.labels("derive").observe(time.perf_counter() - started)
         return article
-
-    def _dead_letter(
-        self, message: bus.Message, error: BaseException
-    ) -> tuple[bytes, bytes, list[tuple[str, bytes]]]:
-        self.metrics.transform_items.labels("dead_lettered").inc()
-        self.metrics.dead_letters.labels(SERVICE, type(error).__name__).inc()
-        if isinstance(error, RecordError):
-            self.metrics.decode_errors.labels(message.topic).inc()
-        log.warning(
-            "dead-lettering %s[%d]@%d: %s: %s",
-            message.topic,
-            message.partition,
-            message.offset,
-            type(error).__name__,
-            error,
-            extra=bus.log_context(message),
-        )
-        return (
-            message.key or b"",
-            message.value or b"",
-            bus.dead_letter_headers(message, error, SERVICE, SERVICE),
-        )
 
     def _count_article(self, article: Article) -> None:
         feed = article.wiredesk.feed_id

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -39,8 +39,6 @@ H_SOURCE_PARTITION = "wd-source-partition"
 H_SOURCE_OFFSET = "wd-source-offset"
 H_FAILED_AT = "wd-failed-at"
 H_REDRIVES = "wd-redrive-count"
-
-_MAX_ERROR_HEADER = 2_000
 
 
 def new_trace_id() -> str:
@@ -540,30 +538,3 @@ def _assignors() -> tuple[Any, ...]:
     # Cooperative-sticky keeps unaffected partitions flowing during a rebalance. kafka-python
     # cannot mix it with an eager assignor in one member, so no range fallback is listed.
     return (CooperativeStickyAssignor,)
-
-
-def dead_letter_headers(
-    message: Message, error: BaseException, stage: str, producer: str
-) -> list[tuple[str, bytes]]:
-    """Headers saying what failed, where and when; the original headers are kept in front."""
-    text = f"{error}"[:_MAX_ERROR_HEADER]
-    redrives = int(message.header(H_REDRIVES, "0") or 0)
-    kept = [
-        (k, v)
-        for k, v in message.headers.items()
-        if not k.startswith("wd-error")
-        and k
-        not in (H_SOURCE_TOPIC, H_SOURCE_PARTITION, H_SOURCE_OFFSET, H_FAILED_AT, H_PRODUCER, H_REDRIVES)
-    ]
-    return [
-        *kept,
-        (H_PRODUCER, producer.encode()),
-        (H_ERROR_CLASS, type(error).__name__.encode()),
-        (H_ERROR_MESSAGE, text.encode("utf-8", "replace")),
-        (H_ERROR_STAGE, stage.encode()),
-        (H_SOURCE_TOPIC, message.topic.encode()),
-        (H_SOURCE_PARTITION, str(message.partition).encode()),
-        (H_SOURCE_OFFSET, str(message.offset).encode()),
-        (H_FAILED_AT, datetime.now(UTC).isoformat().encode()),
-        (H_REDRIVES, str(redrives).encode()),
-    ]

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tests.conftest import unique
-from wiredesk import bus
+from wiredesk import bus, deadletters
 from wiredesk.metrics import Metrics
 from wiredesk.settings import Settings
 
@@ -82,7 +82,7 @@ def test_rewind_redelivers_an_uncommitted_batch(kafka_settings: Settings) -> Non
 
 def test_dead_letter_headers_say_what_failed_and_where() -> None:
     message = bus.Message("wiredesk.items.raw", 2, 41, b"k", b"{", {bus.H_TRACE: b"t-1", bus.H_SCHEMA: b"s"})
-    headers = dict(bus.dead_letter_headers(message, ValueError("bad json"), "transform", "transform"))
+    headers = dict(deadletters.dead_letter_headers(message, ValueError("bad json"), "transform", "transform"))
     assert headers[bus.H_ERROR_CLASS] == b"ValueError"
     assert headers[bus.H_ERROR_MESSAGE] == b"bad json"
     assert headers[bus.H_SOURCE_TOPIC] == b"wiredesk.items.raw"

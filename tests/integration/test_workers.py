@@ -16,7 +16,7 @@ from ingest.parser import parse_feed
 from sinks.service import SinkStage
 from tests.conftest import SEED
 from transform.service import TransformStage
-from wiredesk import bus, records
+from wiredesk import bus, ids, records
 from wiredesk.metrics import Metrics
 from wiredesk.records import RawItem
 from wiredesk.service import ServiceRunner
@@ -125,7 +125,7 @@ def test_sink_stores_idempotently_and_dead_letters_undecodable(
 ) -> None:
     k = kafka_settings.kafka
     transform = TransformStage(kafka_settings, Metrics())
-    transform.start_producing_only()
+    transform.start_without_group()
     from transform.pipeline import derive_article
     from transform.stories import MemoryStoryIndex
 
