@@ -175,20 +175,42 @@ def build_parser() -> argparse.ArgumentParser:
     entities.add_argument("--as", dest="as_", choices=["text", "html"], default="text")
     entities.add_argument("files", nargs="+", metavar="FILE")
 
-    dlq = sub.add_parser("dlq", help="inspect or redrive the dead-letter topic")
+    dlq = sub.add_parser(
+        "dlq",
+        help="inspect or redrive the dead-letter topic",
+        description="Dead letters are records a stage could not process, with the error in their "
+        "headers. The wiredesk-dlq-redrive group's committed offset marks how far redrives have "
+        "dealt with them.",
+    )
     dlq_sub = dlq.add_subparsers(dest="dlq_command", metavar="ACTION", required=True)
-    dlq_list = dlq_sub.add_parser("list", help="print dead letters with their error headers")
+    dlq_list = dlq_sub.add_parser(
+        "list",
+        help="print dead letters with their error headers",
+        description="Print the dead letters no redrive has dealt with yet, one JSON object per line.",
+    )
     dlq_list.add_argument("--limit", type=int, default=50)
+    dlq_list.add_argument(
+        "--all", dest="everything", action="store_true", help="every retained letter, including history"
+    )
     redrive = dlq_sub.add_parser(
         "redrive",
         help="send dead letters back to their source topic",
-        description="Re-publish dead letters to the topic they came from, once "
-        "the cause is fixed. Progress is kept in the wiredesk-dlq-redrive group, "
-        "so each dead letter is redriven once.",
+        description="Re-publish dead letters to the topic they came from, once the cause is fixed. "
+        "A run reads the DLQ from where the last run stopped up to the end it sees at its start, so "
+        "letters that fail again meanwhile wait for the next run; each redriven copy carries one "
+        "more wd-redrive-count. Letters that do not match --error-class/--stage are appended to the "
+        "DLQ again, so they stay listed and a later run can redrive them. Progress lines and a "
+        "summary go to stderr. Run one redrive at a time.",
     )
     redrive.add_argument("--error-class", help="only dead letters with this error class")
     redrive.add_argument("--stage", help="only dead letters from this stage")
-    redrive.add_argument("--dry-run", action="store_true")
+    redrive.add_argument(
+        "--max-redrives",
+        type=int,
+        metavar="N",
+        help="leave in place letters already redriven N times (they keep failing)",
+    )
+    redrive.add_argument("--dry-run", action="store_true", help="count what would be done; change nothing")
 
     replay = sub.add_parser(
         "replay",
@@ -299,8 +321,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from app.commands import dlq_list, dlq_redrive
 
         if args.dlq_command == "list":
-            return dlq_list(settings, limit=args.limit)
-        return dlq_redrive(settings, error_class=args.error_class, stage=args.stage, dry_run=args.dry_run)
+            return dlq_list(settings, limit=args.limit, everything=args.everything)
+        return dlq_redrive(
+            settings,
+            error_class=args.error_class,
+            stage=args.stage,
+            dry_run=args.dry_run,
+            max_redrives=args.max_redrives,
+        )
     if command == "replay":
         from app.commands import replay_transform
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from datetime import UTC, datetime
 
 import orjson
 
 from wiredesk import bus
+from wiredesk.deadletters import redrive_count
 from wiredesk.errors import ConfigurationError
 from wiredesk.metrics import Metrics
+from wiredesk.redrive import REDRIVE_GROUP, Action, Filters, Tally, redrive
 from wiredesk.settings import Settings
 
 log = logging.getLogger(__name__)
-
-REDRIVE_GROUP = "wiredesk-dlq-redrive"
 
 
 def _out(line: str) -> None:
@@ -117,9 +116,18 @@ def topics(settings: Settings) -> int:
     return 0
 
 
-def dlq_list(settings: Settings, *, limit: int) -> int:
+def dlq_list(settings: Settings, *, limit: int, everything: bool = False) -> int:
+    """Dead letters not yet dealt with by a redrive (all that are retained with `everything`)."""
     _require_kafka(settings, "dlq list")
-    for shown, message in enumerate(bus.read_topic(settings.kafka, settings.kafka.dlq_topic), 1):
+    kafka = settings.kafka
+    start: dict[int, int] = {}
+    if not everything:
+        offsets = bus.GroupOffsets(kafka, REDRIVE_GROUP)
+        try:
+            start = offsets.committed(kafka.dlq_topic)
+        finally:
+            offsets.close()
+    for shown, message in enumerate(bus.read_topic(kafka, kafka.dlq_topic, offsets=start), 1):
         _out(
             orjson.dumps(
                 {
@@ -133,7 +141,7 @@ def dlq_list(settings: Settings, *, limit: int) -> int:
                     "source_partition": message.header(bus.H_SOURCE_PARTITION),
                     "source_offset": message.header(bus.H_SOURCE_OFFSET),
                     "failed_at": message.header(bus.H_FAILED_AT),
-                    "redrives": int(message.header(bus.H_REDRIVES, "0") or 0),
+                    "redrives": redrive_count(message),
                 }
             ).decode()
         )
@@ -142,55 +150,44 @@ def dlq_list(settings: Settings, *, limit: int) -> int:
     return 0
 
 
-def dlq_redrive(settings: Settings, *, error_class: str | None, stage: str | None, dry_run: bool) -> int:
-    """Re-publish dead letters to their source topic; progress kept in the redrive group."""
+def dlq_redrive(
+    settings: Settings,
+    *,
+    error_class: str | None,
+    stage: str | None,
+    dry_run: bool,
+    max_redrives: int | None = None,
+) -> int:
+    """Send dead letters back to their source topics (the rules: wiredesk/redrive.py)."""
     _require_kafka(settings, "dlq redrive")
-    metrics = Metrics()
-    kafka = settings.kafka
-    subscription = bus.Subscription(kafka, REDRIVE_GROUP, [kafka.dlq_topic], metrics)
-    publisher = bus.Publisher(kafka, "dlq-redrive", metrics)
-    redriven = skipped = 0
-    idle_since = time.monotonic()
-    try:
-        while time.monotonic() - idle_since < 10 or not subscription.assigned():
-            messages = subscription.poll(timeout_ms=500)
-            if not messages:
-                if subscription.assigned() and subscription.update_lag() == 0:
-                    break
-                continue
-            idle_since = time.monotonic()
-            by_topic: dict[str, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
-            for m in messages:
-                source = m.header(bus.H_SOURCE_TOPIC)
-                if (
-                    not source
-                    or (error_class and m.header(bus.H_ERROR_CLASS) != error_class)
-                    or (stage and m.header(bus.H_ERROR_STAGE) != stage)
-                ):
-                    skipped += 1
-                    continue
-                by_topic.setdefault(source, []).append((m.key or b"", m.value or b"", _redrive_headers(m)))
-            if not dry_run:
-                for topic, entries in by_topic.items():
-                    publisher.publish(topic, entries)
-                subscription.commit(messages)
-            redriven += sum(len(v) for v in by_topic.values())
-            if dry_run:
-                break
-    finally:
-        subscription.close()
-        publisher.close()
+    if max_redrives is not None and max_redrives < 1:
+        raise ConfigurationError(f"--max-redrives must be at least 1, not {max_redrives}")
+    filters = Filters(error_class=error_class, stage=stage, max_redrives=max_redrives)
     verb = "would redrive" if dry_run else "redrove"
-    print(f"wiredesk: {verb} {redriven} dead letters; {skipped} did not match the filters", file=sys.stderr)
-    return 0
 
+    def progress(tally: Tally) -> None:
+        print(
+            f"wiredesk: redrive: read {tally.read} of {tally.total} dead letters; {verb} "
+            f"{tally[Action.REDRIVE]}, {tally[Action.KEEP]} did not match the filters",
+            file=sys.stderr,
+            flush=True,
+        )
 
-def _redrive_headers(message: bus.Message) -> list[tuple[str, bytes]]:
-    count = int(message.header(bus.H_REDRIVES, "0") or 0) + 1
-    kept = [
-        (k, v) for k, v in message.headers.items() if k in (bus.H_SCHEMA, bus.H_SCHEMA_VERSION, bus.H_TRACE)
+    tally = redrive(settings.kafka, filters, dry_run=dry_run, group=REDRIVE_GROUP, progress=progress)
+    topics = ", ".join(f"{n} to {topic}" for topic, n in sorted(tally.by_topic.items()))
+    parts = [
+        f"{verb} {tally[Action.REDRIVE]} dead letters" + (f" ({topics})" if topics else ""),
+        f"{tally[Action.KEEP]} did not match the filters" + ("" if dry_run else " and stay in the DLQ"),
     ]
-    return [*kept, (bus.H_PRODUCER, b"dlq-redrive"), (bus.H_REDRIVES, str(count).encode())]
+    if tally[Action.PARK]:
+        parts.append(f"{tally[Action.PARK]} reached --max-redrives {max_redrives} and were left in place")
+    if tally[Action.UNROUTABLE]:
+        parts.append(f"{tally[Action.UNROUTABLE]} name no source topic and were left in place")
+    if tally[Action.DUPLICATE]:
+        parts.append(f"{tally[Action.DUPLICATE]} repeated a letter already redriven")
+    parts.append(f"read {tally.read} of {tally.total} letters up to the end seen at the start")
+    print("wiredesk: " + "; ".join(parts), file=sys.stderr)
+    return 0
 
 
 def replay_transform(settings: Settings, *, since: str) -> int:

@@ -61,6 +61,8 @@ def redrive_count(message: bus.Message) -> int:
     text = message.header(bus.H_REDRIVES).strip()
     if not text.isascii() or not text.isdigit():
         return 0
+    if len(text) > len(str(_MAX_REDRIVE_COUNT)):  # int() refuses very long digit strings
+        return _MAX_REDRIVE_COUNT
     return min(int(text), _MAX_REDRIVE_COUNT)
 
 
