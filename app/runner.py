@@ -103,7 +103,9 @@ def effective_settings(settings: Settings, command: str, feeds_override: str | N
     return settings.for_command(command).with_overrides({"ingest.feeds_file": str(feeds.path)})
 
 
-def _runner(name: str, stages: list[Stage], settings: Settings, metrics: Metrics) -> ServiceRunner:
+def _runner(
+    name: str, stages: list[Stage], settings: Settings, metrics: Metrics, *, once: bool = False
+) -> ServiceRunner:
     return ServiceRunner(
         name,
         stages,
@@ -111,6 +113,8 @@ def _runner(name: str, stages: list[Stage], settings: Settings, metrics: Metrics
         metrics_host=settings.service.metrics_host,
         metrics_port=settings.service.metrics_port,
         drain_timeout_s=settings.service.drain_timeout_seconds,
+        # A one-shot run gives up on an unreachable broker; a service retries until stopped.
+        start_timeout_s=settings.kafka.connect_timeout_seconds if once else None,
     )
 
 
@@ -133,7 +137,7 @@ def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None
     metrics = Metrics()
     stage = IngestStage(settings, metrics, registry, once=once)
     until = (lambda: stage.cycle_done) if once else None
-    code = _runner("ingest", [stage], settings, metrics).run(until=until)
+    code = _runner("ingest", [stage], settings, metrics, once=once).run(until=until)
     if once:
         _require_a_poll(stage)
     return code
@@ -229,7 +233,7 @@ def run_all(
                 f"data in {settings.data_dir}",
                 file=out,
             )
-        runner = _runner("wiredesk", [ingest, transform, sink], settings, metrics)
+        runner = _runner("wiredesk", [ingest, transform, sink], settings, metrics, once=once)
         until = _drained(ingest, transform, sink, settings) if once else None
         try:
             with _progress(ingest, metrics, out, enabled=not quiet):

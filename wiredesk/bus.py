@@ -8,13 +8,14 @@ here depends on Tansu (the embedded broker) beyond settings the tests choose.
 from __future__ import annotations
 
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
@@ -26,6 +27,7 @@ from wiredesk.metrics import Metrics
 from wiredesk.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 H_SCHEMA = "wd-schema"
 H_SCHEMA_VERSION = "wd-schema-version"
@@ -81,10 +83,12 @@ def record_headers(schema: str, version: int, producer: str, trace_id: str) -> l
 
 def client_config(kafka: KafkaSettings) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "bootstrap_servers": [s.strip() for s in kafka.bootstrap.split(",") if s.strip()],
+        "bootstrap_servers": _servers(kafka),
         "client_id": kafka.client_id,
         "security_protocol": kafka.security_protocol,
         "request_timeout_ms": kafka.request_timeout_ms,
+        # kafka-python's constructors block up to this long for a first broker answer.
+        "bootstrap_timeout_ms": int(kafka.connect_timeout_seconds * 1000),
     }
     if kafka.sasl_mechanism:
         config["sasl_mechanism"] = kafka.sasl_mechanism
@@ -95,26 +99,58 @@ def client_config(kafka: KafkaSettings) -> dict[str, Any]:
     return config
 
 
-def ensure_topics(kafka: KafkaSettings, timeout_s: float = 30.0) -> None:
+def _servers(kafka: KafkaSettings) -> list[str]:
+    return [s.strip() for s in kafka.bootstrap.split(",") if s.strip()]
+
+
+def _host_port(server: str) -> tuple[str, int]:
+    host, sep, port = server.rpartition(":")
+    if not sep or not port.isdigit():
+        return server.strip("[]"), 9092
+    return host.strip("[]"), int(port)
+
+
+def check_reachable(kafka: KafkaSettings) -> None:
+    """Raise at once, with the operating system's reason, if no bootstrap server takes a connection.
+
+    kafka-python retries a refused connection until its bootstrap timeout and then reports a
+    bare timeout; a plain TCP connect says "connection refused" or "unknown host" in
+    milliseconds, which keeps commands quick and lets a stopping service stop.
+    """
+    problems: list[str] = []
+    timeout_s = min(2.0, kafka.connect_timeout_seconds)
+    for server in _servers(kafka):
+        try:
+            with socket.create_connection(_host_port(server), timeout=timeout_s):
+                return
+        except OSError as exc:
+            problems.append(f"{server}: {exc}" if len(_servers(kafka)) > 1 else str(exc))
+    raise InfrastructureError(
+        f"cannot reach Kafka at {kafka.bootstrap}: {'; '.join(problems) or 'no servers'}"
+    )
+
+
+def _connect(kafka: KafkaSettings, factory: Callable[..., T], *args: Any, **config: Any) -> T:
+    """A kafka-python client, or one InfrastructureError saying why the broker cannot be reached."""
+    check_reachable(kafka)
+    try:
+        return factory(*args, **client_config(kafka), **config)
+    except KafkaError as exc:
+        raise InfrastructureError(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+
+
+def ensure_topics(kafka: KafkaSettings) -> None:
     """Create wiredesk's topics with their configured partition counts if they do not exist.
 
     Explicit creation matters: an auto-created topic gets the broker's default partition count,
-    which silently caps how far consumer groups can scale.
+    which silently caps how far consumer groups can scale. One attempt: callers retry.
     """
     wanted = {
         kafka.raw_topic: kafka.raw_partitions,
         kafka.articles_topic: kafka.articles_partitions,
         kafka.dlq_topic: kafka.dlq_partitions,
     }
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            admin = KafkaAdminClient(**client_config(kafka))
-            break
-        except KafkaError as exc:
-            if time.monotonic() > deadline:
-                raise InfrastructureError(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
-            time.sleep(0.5)
+    admin = _connect(kafka, KafkaAdminClient)
     try:
         existing = set(admin.list_topics())
         missing = {name: n for name, n in wanted.items() if name not in existing}
@@ -130,16 +166,20 @@ def ensure_topics(kafka: KafkaSettings, timeout_s: float = 30.0) -> None:
                 log.info("created topics %s", ", ".join(sorted(missing)))
             except TopicAlreadyExistsError:
                 pass  # another replica won the race
+    except KafkaError as exc:
+        raise InfrastructureError(f"creating topics on {kafka.bootstrap} failed: {exc}") from exc
     finally:
         admin.close()
 
 
 def list_topics(kafka: KafkaSettings) -> dict[str, int]:
     """Topic name -> partition count, for `wiredesk topics`."""
-    consumer = KafkaConsumer(**client_config(kafka))
+    consumer = _connect(kafka, KafkaConsumer)
     try:
         topics = consumer.topics()
         return {t: len(consumer.partitions_for_topic(t) or ()) for t in sorted(topics)}
+    except KafkaError as exc:
+        raise InfrastructureError(f"listing topics on {kafka.bootstrap} failed: {exc}") from exc
     finally:
         consumer.close()
 
@@ -155,18 +195,16 @@ class Publisher:
 
     def _create(self) -> Any:
         k = self._kafka
-        try:
-            return KafkaProducer(
-                **client_config(k),
-                acks="all",
-                enable_idempotence=True,
-                linger_ms=k.linger_ms,
-                batch_size=k.batch_size,
-                compression_type=None if k.compression_type == "none" else k.compression_type,
-                max_in_flight_requests_per_connection=5,
-            )
-        except KafkaError as exc:
-            raise InfrastructureError(f"cannot create producer for {k.bootstrap}: {exc}") from exc
+        return _connect(
+            k,
+            KafkaProducer,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=k.linger_ms,
+            batch_size=k.batch_size,
+            compression_type=None if k.compression_type == "none" else k.compression_type,
+            max_in_flight_requests_per_connection=5,
+        )
 
     def publish(
         self,
@@ -213,22 +251,20 @@ class Subscription:
     def __init__(self, kafka: KafkaSettings, group: str, topics: Iterable[str], metrics: Metrics) -> None:
         self.group = group
         self._metrics = metrics
-        try:
-            self._consumer = KafkaConsumer(
-                *topics,
-                **client_config(kafka),
-                group_id=group,
-                enable_auto_commit=False,
-                auto_offset_reset="earliest",
-                session_timeout_ms=kafka.session_timeout_ms,
-                heartbeat_interval_ms=kafka.heartbeat_interval_ms,
-                max_poll_interval_ms=kafka.max_poll_interval_ms,
-                fetch_max_wait_ms=kafka.fetch_max_wait_ms,
-                max_poll_records=kafka.max_poll_records,
-                partition_assignment_strategy=_assignors(),
-            )
-        except KafkaError as exc:
-            raise InfrastructureError(f"cannot join group {group} at {kafka.bootstrap}: {exc}") from exc
+        self._consumer = _connect(
+            kafka,
+            KafkaConsumer,
+            *topics,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=kafka.session_timeout_ms,
+            heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            max_poll_interval_ms=kafka.max_poll_interval_ms,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+            max_poll_records=kafka.max_poll_records,
+            partition_assignment_strategy=_assignors(),
+        )
         self.committed_positions: dict[tuple[str, int], int] = {}
 
     def poll(self, timeout_ms: int = 200, max_records: int | None = None) -> list[Message]:
@@ -353,15 +389,13 @@ class TopicReader:
         self._since_ms = int(since.timestamp() * 1000) if since is not None else None
         self._before_since: set[int] = set()
         self._pending: list[Message] = []
-        try:
-            self._consumer = KafkaConsumer(
-                **client_config(kafka),
-                enable_auto_commit=False,
-                fetch_max_wait_ms=kafka.fetch_max_wait_ms,
-                max_poll_records=batch_size or kafka.max_poll_records,
-            )
-        except KafkaError as exc:
-            raise InfrastructureError(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+        self._consumer = _connect(
+            kafka,
+            KafkaConsumer,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+            max_poll_records=batch_size or kafka.max_poll_records,
+        )
         try:
             self._begin(dict(offsets or {}))
         except BaseException:
@@ -505,10 +539,7 @@ class GroupOffsets:
 
     def __init__(self, kafka: KafkaSettings, group: str) -> None:
         self.group = group
-        try:
-            self._admin = KafkaAdminClient(**client_config(kafka))
-        except KafkaError as exc:
-            raise InfrastructureError(f"cannot reach Kafka at {kafka.bootstrap}: {exc}") from exc
+        self._admin = _connect(kafka, KafkaAdminClient)
 
     def committed(self, topic: str) -> dict[int, int]:
         """Partition -> committed offset, for the partitions of `topic` the group has committed."""

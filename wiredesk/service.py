@@ -55,11 +55,18 @@ class Stage(Protocol):
 
 
 class _StageThread(threading.Thread):
-    def __init__(self, stage: Stage, stop: threading.Event, failed: threading.Event) -> None:
+    def __init__(
+        self,
+        stage: Stage,
+        stop: threading.Event,
+        failed: threading.Event,
+        start_timeout_s: float | None = None,
+    ) -> None:
         super().__init__(name=f"stage-{stage.name}", daemon=True)
         self.stage = stage
         self._stop_event = stop
         self._failed = failed
+        self._start_timeout_s = start_timeout_s
         self.started_ok = False
         self.error: BaseException | None = None
 
@@ -82,13 +89,14 @@ class _StageThread(threading.Thread):
 
     def _start_with_retry(self) -> None:
         delay = 0.5
+        give_up_at = None if self._start_timeout_s is None else time.monotonic() + self._start_timeout_s
         while not self._stop_event.is_set():
             try:
                 self.stage.start()
                 self.started_ok = True
                 return
             except WiredeskError as exc:
-                if not exc.retriable:
+                if not exc.retriable or (give_up_at is not None and time.monotonic() + delay > give_up_at):
                     raise
                 log.warning("stage %s cannot start yet (%s); retrying in %.1fs", self.stage.name, exc, delay)
                 self._stop_event.wait(delay)
@@ -133,6 +141,7 @@ class ServiceRunner:
         metrics_host: str = "127.0.0.1",
         metrics_port: int | None = 0,
         drain_timeout_s: float = 30.0,
+        start_timeout_s: float | None = None,
     ) -> None:
         self.name = name
         self.stages = list(stages)
@@ -140,6 +149,9 @@ class ServiceRunner:
         self.stop_event = threading.Event()
         self.failed = threading.Event()
         self._drain_timeout_s = drain_timeout_s
+        # None: a stage that cannot start retries until stopped (a service under an
+        # orchestrator); a number: give up after that long (a one-shot run).
+        self._start_timeout_s = start_timeout_s
         self._threads: list[_StageThread] = []
         self._signals = 0
         self._http: ThreadingHTTPServer | None = None
@@ -190,7 +202,9 @@ class ServiceRunner:
         handlers = self._install_signal_handlers()
         try:
             self._start_http()
-            self._threads = [_StageThread(s, self.stop_event, self.failed) for s in self.stages]
+            self._threads = [
+                _StageThread(s, self.stop_event, self.failed, self._start_timeout_s) for s in self.stages
+            ]
             for thread in self._threads:
                 thread.start()
             while not self.stop_event.is_set():
@@ -215,15 +229,17 @@ class ServiceRunner:
         finally:
             self._stop_http()
             self._restore_signal_handlers(handlers)
+        # A stage failing (or stuck, waiting on acks that will never come) because what it
+        # depends on died reports that cause, not its symptom.
+        failed_or_stuck = self.failed.is_set() or bool(stuck)
+        reason = unavailable or (fail_if() if failed_or_stuck and fail_if is not None else None)
+        if reason:
+            raise InfrastructureError(reason)
         if stuck:
             raise InfrastructureError(
                 f"stages did not drain within {self._drain_timeout_s:.0f}s: {', '.join(stuck)} "
                 "(what they had not committed is delivered again after a restart)"
             )
-        # A stage failing because what it depends on died reports that cause, not its symptom.
-        reason = unavailable or (fail_if() if self.failed.is_set() and fail_if is not None else None)
-        if reason:
-            raise InfrastructureError(reason)
         errors = [t.error for t in self._threads if t.error is not None]
         if errors:
             raise errors[0]

@@ -87,6 +87,13 @@ class KafkaSettings(_Section):
     batch_size: int = Field(131_072, ge=1_024)
     compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "gzip"
     request_timeout_ms: int = Field(30_000, ge=1_000)
+    connect_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="how long a command or a --once run waits for the broker before exiting 69; "
+        "services keep retrying",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -103,3 +104,33 @@ def test_health_ready_and_metrics_endpoints() -> None:
     assert seen["/readyz"][0] == 200
     assert seen["/metrics"][0] == 200 and b"wiredesk_build_info" in seen["/metrics"][1]
     assert seen["/nope"][0] == 404
+
+
+def test_a_start_timeout_gives_up_with_the_start_error_and_no_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    stage = RecordingStage(start_failures=1_000)
+    runner = ServiceRunner("t", [stage], Metrics(), metrics_port=None, start_timeout_s=0.2)
+    with caplog.at_level(logging.WARNING), pytest.raises(InfrastructureError, match="broker not up yet"):
+        runner.run()
+    assert stage.steps == 0
+    failure = caplog.records[-1]
+    assert failure.levelno == logging.ERROR
+    assert "broker not up yet" in failure.getMessage()
+    assert failure.exc_info is None
+
+
+class StuckStage(RecordingStage):
+    def drain(self) -> None:
+        time.sleep(1.0)
+
+
+def test_stages_stuck_behind_a_dead_dependency_report_the_dependency() -> None:
+    # A producer waiting for acks from a broker that died cannot drain in time: the error
+    # names the dead broker, not the stuck stage.
+    stage = StuckStage()
+    dead = threading.Event()
+    runner = ServiceRunner("t", [stage], Metrics(), metrics_port=None, drain_timeout_s=0.1)
+    threading.Timer(0.2, dead.set).start()
+    with pytest.raises(InfrastructureError, match="the broker died"):
+        runner.run(fail_if=lambda: "the broker died" if dead.is_set() else None)
