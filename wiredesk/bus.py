@@ -7,6 +7,7 @@ here depends on Tansu (the embedded broker) beyond settings the tests choose.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import time
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.coordinator.assignors.cooperative_sticky import CooperativeStickyAssignor
 from kafka.errors import KafkaError, NoError, TopicAlreadyExistsError
+from kafka.net.compat import KafkaNetClient
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from wiredesk.errors import InfrastructureError, WiredeskError
@@ -130,9 +132,41 @@ def check_reachable(kafka: KafkaSettings) -> None:
     )
 
 
+class _NetClient(KafkaNetClient):  # type: ignore[misc]  # kafka-python is untyped
+    """kafka-python's network client, closing its connections on its own IO thread.
+
+    Consumers and admin clients run their network on a background IO thread, but
+    `KafkaNetClient.close()` closes the sockets from the caller's thread while that IO thread may
+    be reading them: a clean shutdown then logged "Metadata refresh: failed Cancelled",
+    "AttributeError: 'NoneType' object has no attribute 'recv'" and selector tracebacks at
+    error level. Here the IO thread itself lets an in-flight metadata refresh finish and then
+    closes the connections, so nothing is torn from under it; the inherited close() then stops
+    the thread. (Producers drive their network from their sender thread, which closes it.)
+    """
+
+    _CLOSE_WAIT_MS = 2_000
+
+    def close(self, node_id: Any = None) -> None:
+        if node_id is None and not self._manager.closed:
+            try:
+                self._net.run(self._close_connections)
+            except Exception:  # the inherited close below still closes everything
+                log.debug("closing connections on the IO thread failed", exc_info=True)
+        super().close(node_id)
+
+    async def _close_connections(self) -> None:
+        cluster = self._manager.cluster
+        if cluster.metadata_refresh_in_progress:
+            with contextlib.suppress(Exception):
+                await self._manager.wait_for(cluster._refresh_future, self._CLOSE_WAIT_MS)
+        self._manager.close()
+
+
 def _connect(kafka: KafkaSettings, factory: Callable[..., T], *args: Any, **config: Any) -> T:
     """A kafka-python client, or one InfrastructureError saying why the broker cannot be reached."""
     check_reachable(kafka)
+    if factory is not KafkaProducer:
+        config["kafka_client"] = _NetClient
     try:
         return factory(*args, **client_config(kafka), **config)
     except KafkaError as exc:

@@ -39,6 +39,9 @@ def test_run_once_on_bundled_feeds_then_search(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     assert "embedded broker" in run.stderr
     assert "wiredesk: done:" in run.stderr
+    # A clean stop logs no errors (kafka-python client threads once raced the clients' close).
+    assert '"level":"error"' not in run.stderr, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
     search = _wiredesk(tmp_path, "search", "Lavrov", "--json")
     assert search.returncode == 0, search.stderr
     headlines = [json.loads(line)["headline"] for line in search.stdout.splitlines()]
@@ -46,6 +49,7 @@ def test_run_once_on_bundled_feeds_then_search(tmp_path: Path) -> None:
 
     again = _wiredesk(tmp_path, "run", "--once")
     assert again.returncode == 0, again.stderr[-3000:]
+    assert '"level":"error"' not in again.stderr and "Traceback" not in again.stderr, again.stderr[-3000:]
     assert "published 0 items" in again.stderr  # a restart re-publishes nothing already stored
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -166,3 +167,45 @@ def test_group_offsets_are_read_and_written_without_joining(kafka_settings: Sett
         assert offsets.committed(k.raw_topic) == {0: 5, 2: 1}
     finally:
         offsets.close()
+
+
+def test_closing_clients_mid_fetch_logs_no_errors(
+    kafka_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # kafka-python closed a client's sockets from the caller's thread while its IO thread was
+    # still reading them: "Metadata refresh: failed Cancelled", "AttributeError ... recv" and
+    # selector tracebacks at error level on an ordinary shutdown. Close readers mid-read, several
+    # at once, while a producer keeps fetch responses coming.
+    import threading
+
+    k = kafka_settings.kafka
+    _publish(kafka_settings, [(f"k{i}".encode(), b"x" * 200) for i in range(300)])
+    stop = threading.Event()
+
+    def produce() -> None:
+        publisher = bus.Publisher(k, "test", Metrics())
+        while not stop.is_set():
+            publisher.publish(k.raw_topic, [(b"k%d" % n, b"y" * 200, []) for n in range(20)])
+        publisher.close()
+
+    def read_and_close(rounds: int) -> None:
+        for _ in range(rounds):
+            reader = bus.TopicReader(k, k.raw_topic, batch_size=5)
+            next(iter(reader.batches()))
+            reader.close()
+            offsets = bus.GroupOffsets(k, unique("g"))
+            offsets.committed(k.raw_topic)
+            offsets.close()
+
+    producer = threading.Thread(target=produce)
+    readers = [threading.Thread(target=read_and_close, args=(12,)) for _ in range(4)]
+    with caplog.at_level(logging.WARNING, logger="kafka"):
+        producer.start()
+        for thread in readers:
+            thread.start()
+        for thread in readers:
+            thread.join(120)
+        stop.set()
+        producer.join(30)
+    errors = [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == []
