@@ -2,7 +2,8 @@
 
 `run` with no Kafka configured is the embedded default: it starts the embedded broker, keeps all
 state under the data folder, and before polling re-publishes what ingest's ledger says was
-published but the sinks never stored (the embedded broker keeps topics in memory only).
+published but no store has dealt with (the embedded broker keeps topics in memory only): see
+`CatchUp`.
 """
 
 from __future__ import annotations
@@ -218,9 +219,9 @@ def run_all(
         embedded = broker is not None
         settings = effective
         metrics = Metrics()
-        sink = SinkStage(settings, metrics)
+        sink = SinkStage(settings, metrics, record_dead_letters=embedded)
         transform = TransformStage(settings, metrics)
-        republish = unstored_items(settings, sink) if embedded else []
+        republish = CatchUp(settings, sink) if embedded else ()
         ingest = IngestStage(settings, metrics, registry, once=once, republish=republish)
         if not quiet:
             mode = (
@@ -246,19 +247,36 @@ def run_all(
         return code
 
 
-def unstored_items(settings: Settings, sink: SinkStage) -> list[RawItem]:
-    """Items ingest published that the sinks never stored: to publish again after a broker loss."""
-    from ingest.state import IngestState
+class CatchUp:
+    """Chunks of items ingest published that no store has dealt with: to publish them again.
 
-    path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
-    if not path.exists():
-        return []
-    stored = sink.stored_item_versions()
-    state = IngestState(path)
-    try:
-        return [item for item in state.published_items() if (item.item_id, item.version) not in stored]
-    finally:
-        state.close()
+    The embedded broker keeps topics in memory only, so what was published before it stopped
+    and never stored is gone from it. Dealt with means stored (or superseded by a newer
+    derivation) or dead-lettered: the sink records dead letters too in embedded mode (see
+    SinkStage). The ledger is read in chunks and the stores asked about each chunk with one
+    query, so memory stays bounded however long the ledger; iterating again starts over.
+    """
+
+    CHUNK = 500
+
+    def __init__(self, settings: Settings, sink: SinkStage) -> None:
+        self._path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
+        self._sink = sink
+
+    def __iter__(self) -> Iterator[list[RawItem]]:
+        from ingest.state import IngestState
+
+        if not self._path.exists():
+            return
+        state = IngestState(self._path)
+        try:
+            for chunk in state.published_chunks(self.CHUNK):
+                done = self._sink.processed_among([(item.item_id, item.version) for item in chunk])
+                todo = [item for item in chunk if (item.item_id, item.version) not in done]
+                if todo:
+                    yield todo
+        finally:
+            state.close()
 
 
 def _drained(
@@ -277,6 +295,13 @@ def _drained(
             ingest.cycle_done
             and caught_up(ingest.produced_positions, transform.committed_positions, kafka.raw_topic)
             and caught_up(transform.produced_positions, sink.committed_positions, kafka.articles_topic)
+            and (
+                kafka.dlq_topic not in sink.topics
+                or (
+                    caught_up(transform.produced_positions, sink.committed_positions, kafka.dlq_topic)
+                    and caught_up(sink.produced_positions, sink.committed_positions, kafka.dlq_topic)
+                )
+            )
         )
 
     return done

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -39,13 +39,16 @@ class IngestStage:
         registry: Registry,
         *,
         once: bool = False,
-        republish: Sequence[RawItem] = (),
+        republish: Iterable[Sequence[RawItem]] = (),
     ) -> None:
+        """`republish`: chunks of items to publish again at start, before polling (the embedded
+        catch-up); iterated afresh if a start has to be retried, and consumed lazily so that
+        memory stays bounded."""
         self.settings = settings
         self.metrics = metrics
         self.registry = registry
         self.once = once
-        self._republish = list(republish)
+        self._republish = republish
         self._state: IngestState | None = None
         self._fetcher: Fetcher | None = None
         self._publisher: bus.Publisher | None = None
@@ -70,13 +73,16 @@ class IngestStage:
         self._publisher = bus.Publisher(self.settings.kafka, SERVICE, self.metrics)
         for feed in self.registry.enabled:
             self.metrics.init_feed(feed.id)
-        if self._republish:
-            self._publish(self._republish)
-            self.republished += len(self._republish)
-            for item in self._republish:
+        republished = 0
+        for chunk in self._republish:
+            self._publish(chunk)
+            republished += len(chunk)
+            self.republished += len(chunk)
+            for item in chunk:
                 self.metrics.ingest_items.labels(item.feed_id, "republished").inc()
-            log.info("re-published %d items the sinks had not stored", len(self._republish))
-            self._republish = []
+        self._republish = ()
+        if republished:
+            log.info("re-published %d items the sinks had not stored", republished)
 
     def ready(self) -> bool:
         return self._publisher is not None

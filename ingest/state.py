@@ -169,7 +169,27 @@ class IngestState:
 
     def published_items(self, feed_id: str | None = None) -> Iterator[RawItem]:
         """The latest published version of every item (to refill a fresh embedded broker)."""
-        yield from self._items(published=True, feed_id=feed_id)
+        for chunk in self.published_chunks(feed_id=feed_id):
+            yield from chunk
+
+    def published_chunks(self, size: int = 500, feed_id: str | None = None) -> Iterator[list[RawItem]]:
+        """`published_items` in lists of at most `size`: memory stays bounded however big the ledger.
+
+        Each chunk is one query, resumed after the last row of the one before (keyset on rowid),
+        so writes between chunks neither skip nor repeat rows that existed at the start.
+        """
+        last = 0
+        query = "SELECT rowid, record FROM items WHERE published = 1 AND rowid > ?"
+        if feed_id is not None:
+            query += " AND feed_id = ?"
+        while True:
+            params: tuple[object, ...] = (last, feed_id) if feed_id is not None else (last,)
+            with self._lock:
+                rows = self._db.execute(query + " ORDER BY rowid LIMIT ?", (*params, size)).fetchall()
+            if not rows:
+                return
+            last = int(rows[-1][0])
+            yield [records.loads(RawItem, blob) for _, blob in rows]
 
     def pending_items(self, feed_id: str | None = None) -> list[RawItem]:
         """Versions classified but not yet acked (e.g. to publish them at start-up)."""

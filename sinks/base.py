@@ -151,16 +151,24 @@ class SearchIndex(Protocol):
 
 @runtime_checkable
 class ArticleStore(Protocol):
-    """Read access used by the CLI, tests and the embedded runner's catch-up."""
+    """Read access used by the CLI and tests, and the processed-items ledger of the catch-up.
+
+    The ledger answers "has this item version been dealt with?" for the embedded runner, whose
+    broker forgets its topics: a version is dealt with once it was processed into an article
+    (stored, or not stored because a newer derivation was already there) or was dead-lettered.
+    """
 
     def count(self) -> int: ...
 
     def get(self, uri: str) -> Article | None: ...
 
-    def stored_item_versions(self) -> set[tuple[str, int]]:
-        """(item_id, item_version) of every item version this store has processed.
+    def processed_among(self, versions: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Those of these (item_id, item_version) that were processed or dead-lettered.
 
-        Includes versions that were processed but not stored because a newer derivation of the
-        same article was already there: those need no re-publishing either.
+        One query per call: callers pass the ledger in chunks, so memory stays bounded.
         """
+        ...
+
+    def record_dead_lettered(self, versions: Sequence[tuple[str, int]]) -> None:
+        """Remember that these (item_id, item_version) went to the dead-letter topic (durably)."""
         ...

@@ -70,6 +70,11 @@ CREATE TABLE IF NOT EXISTS {schema}.wd_processed_items (
     item_version integer NOT NULL,
     PRIMARY KEY (item_id, item_version)
 );
+CREATE TABLE IF NOT EXISTS {schema}.wd_dead_lettered_items (
+    item_id text NOT NULL,
+    item_version integer NOT NULL,
+    PRIMARY KEY (item_id, item_version)
+);
 """
 
 _SEARCH_DDL = """
@@ -422,15 +427,39 @@ class PostgresStorageSink(_PostgresSink):
         except RecordError as exc:
             raise SinkError(f"stored document for {uri} no longer decodes: {exc}", sink=self.name) from exc
 
-    def stored_item_versions(self) -> set[tuple[str, int]]:
+    def processed_among(self, versions: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
         self._require()
-        query = sql.SQL("SELECT item_id, item_version FROM {}").format(
-            sql.Identifier(self.schema, "wd_processed_items")
+        if not versions:
+            return set()
+        query = sql.SQL(
+            "SELECT w.item_id, w.item_version "
+            "FROM unnest(%s::text[], %s::int4[]) AS w (item_id, item_version) "
+            "WHERE EXISTS (SELECT 1 FROM {processed} AS p "
+            "              WHERE p.item_id = w.item_id AND p.item_version = w.item_version) "
+            "   OR EXISTS (SELECT 1 FROM {dead} AS d "
+            "              WHERE d.item_id = w.item_id AND d.item_version = w.item_version)"
+        ).format(
+            processed=sql.Identifier(self.schema, "wd_processed_items"),
+            dead=sql.Identifier(self.schema, "wd_dead_lettered_items"),
         )
+        params = ([v[0] for v in versions], [v[1] for v in versions])
         try:
-            return {(i, int(v)) for i, v in self._connection().execute(query)}
+            return {(i, int(v)) for i, v in self._connection().execute(query, params)}
         except psycopg.Error as exc:
             raise self._translate(exc, "reading processed items failed") from exc
+
+    def record_dead_lettered(self, versions: Sequence[tuple[str, int]]) -> None:
+        self._require()
+        if not versions:
+            return
+        query = sql.SQL(
+            "INSERT INTO {} (item_id, item_version) SELECT * FROM unnest(%s::text[], %s::int4[]) "
+            "ON CONFLICT DO NOTHING"
+        ).format(sql.Identifier(self.schema, "wd_dead_lettered_items"))
+        try:
+            self._connection().execute(query, ([v[0] for v in versions], [v[1] for v in versions]))
+        except psycopg.Error as exc:
+            raise self._translate(exc, "recording dead-lettered items failed") from exc
 
 
 class PostgresSearchSink(_PostgresSink):

@@ -8,6 +8,7 @@ committed. A record that cannot be decoded or stored is dead-lettered and the ba
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -20,7 +21,7 @@ from wiredesk.consumer_stage import ConsumerStage
 from wiredesk.deadletters import Rejected
 from wiredesk.errors import InfrastructureError
 from wiredesk.metrics import Metrics
-from wiredesk.records import Article, RecordError
+from wiredesk.records import Article, RawItem, RecordError
 from wiredesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,43 +38,74 @@ def group_for(sinks: Sequence[Sink]) -> str:
 class SinkStage(ConsumerStage):
     name = SERVICE
 
-    def __init__(self, settings: Settings, metrics: Metrics, sinks: Sequence[Sink] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        sinks: Sequence[Sink] | None = None,
+        *,
+        record_dead_letters: bool = False,
+    ) -> None:
+        """`record_dead_letters`: also consume the DLQ and note its item versions as dealt with.
+
+        The embedded runner needs this: its broker keeps topics in memory only, so at each start
+        it re-publishes from ingest's ledger whatever the stores have not dealt with, and a
+        version transform dead-lettered must count as dealt with or it would be re-published
+        (and dead-lettered) on every start. The sink is where that record belongs: it already
+        owns the ledger of processed versions, it writes it durably before committing, and
+        transform stays free of local state, so any number of transform workers can run.
+        """
         chosen = list(sinks) if sinks is not None else build_sinks(settings)
+        kafka = settings.kafka
         super().__init__(
             settings,
             metrics,
             group=group_for(chosen),
-            topics=[settings.kafka.articles_topic],
+            topics=[kafka.articles_topic, *([kafka.dlq_topic] if record_dead_letters else [])],
             batch_size=settings.sink.batch_size,
             linger_s=settings.sink.batch_timeout_seconds,
         )
         self.sinks = chosen
         self._opened = False
+        self._released = False
+        # The embedded catch-up asks the stores from ingest's thread while this stage starts.
+        self._open_lock = threading.Lock()
 
     def open(self) -> None:
         """Open every sink once; start() and the embedded catch-up both come through here."""
-        if self._opened:
-            return
-        for sink in self.sinks:
-            self._guard(sink.open, sink.name)
-            self.metrics.init_sink(sink.name)
-        self._opened = True
+        with self._open_lock:
+            if self._released:
+                raise InfrastructureError("the sink stage has stopped")
+            if self._opened:
+                return
+            for sink in self.sinks:
+                self._guard(sink.open, sink.name)
+                self.metrics.init_sink(sink.name)
+            self._opened = True
 
-    def stored_item_versions(self) -> set[tuple[str, int]]:
-        """(item_id, item_version) that any of the stores has already processed."""
+    def processed_among(self, versions: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        """Those (item_id, item_version) any store has processed or recorded as dead-lettered."""
         self.open()
-        stored: set[tuple[str, int]] = set()
-        for sink in self.sinks:
-            if isinstance(sink, ArticleStore):
-                stored |= sink.stored_item_versions()
-        return stored
+        found: set[tuple[str, int]] = set()
+        for name, store in self._stores():
+            found |= self._guard(partial(store.processed_among, versions), name)
+        return found
+
+    def _stores(self) -> list[tuple[str, ArticleStore]]:
+        return [(sink.name, sink) for sink in self.sinks if isinstance(sink, ArticleStore)]
 
     def handle(self, messages: Sequence[bus.Message]) -> list[Rejected]:
         """Decode, write to every sink, flush; raises a retriable error if a store is down."""
         articles: list[Article] = []
         rejected: list[Rejected] = []
         by_uri: dict[str, bus.Message] = {}
+        dead_lettered: list[tuple[str, int]] = []
         for message in messages:
+            if message.topic == self.settings.kafka.dlq_topic:
+                version = self._dead_lettered_version(message)
+                if version is not None:
+                    dead_lettered.append(version)
+                continue
             try:
                 if message.value is None:
                     raise RecordError("empty message value (tombstone) on the articles topic")
@@ -93,7 +125,29 @@ class SinkStage(ConsumerStage):
             self.metrics.sink_writes.labels(sink.name, "unchanged").inc(
                 result.unchanged + result.stale_skipped
             )
+        if dead_lettered:
+            for name, store in self._stores():
+                self._guard(partial(store.record_dead_lettered, dead_lettered), name)
         return rejected
+
+    def _dead_lettered_version(self, letter: bus.Message) -> tuple[str, int] | None:
+        """The item version a dead letter stands for, if it names one.
+
+        A letter is never dead-lettered again: one that does not decode (poison that was never
+        an item, so never in ingest's ledger either) is passed over.
+        """
+        kind = {self.settings.kafka.raw_topic: RawItem, self.settings.kafka.articles_topic: Article}.get(
+            letter.header(bus.H_SOURCE_TOPIC)
+        )
+        if kind is None or letter.value is None:
+            return None
+        try:
+            record = records.loads(kind, letter.value)
+        except RecordError:
+            return None
+        if isinstance(record, Article):
+            return record.wiredesk.item_id, record.wiredesk.item_version
+        return record.item_id, record.version
 
     def _write_one(
         self,
@@ -135,6 +189,8 @@ class SinkStage(ConsumerStage):
                 log.exception("sink %s failed to flush at shutdown", sink.name)
 
     def release(self) -> None:
-        for sink in self.sinks:
-            sink.close()
-        self._opened = False
+        with self._open_lock:
+            for sink in self.sinks:
+                sink.close()
+            self._opened = False
+            self._released = True

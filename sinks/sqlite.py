@@ -39,6 +39,7 @@ _HEADLINE_WEIGHT = 10.0
 _BODY_WEIGHT = 1.0
 _SNIPPET_TOKENS = 24
 _BUSY_TIMEOUT_SECONDS = 10.0
+_VERSIONS_PER_QUERY = 1_000
 # PRAGMA user_version of the layout below; a file from a newer wiredesk is refused, not guessed at.
 # 1: first layout. 2: `derivation_key`, the order of an article's derivations across feeds.
 SCHEMA_VERSION = 2
@@ -71,7 +72,15 @@ CREATE TABLE IF NOT EXISTS processed_items (
     item_version INTEGER NOT NULL,
     PRIMARY KEY (item_id, item_version)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dead_lettered_items (
+    item_id TEXT NOT NULL,
+    item_version INTEGER NOT NULL,
+    PRIMARY KEY (item_id, item_version)
+) WITHOUT ROWID;
 """
+# dead_lettered_items needs no migration step: CREATE IF NOT EXISTS adds it to older files. A
+# separate table rather than an outcome column on processed_items: a version dead-lettered and
+# later redriven and stored is simply in both.
 # The FTS row's rowid is the article row's rowid, which an upsert keeps: updating an article
 # is "delete that rowid, insert it again" in the index. `indexed_key` records which derivation
 # the FTS row holds, so a search-enabled sink also indexes rows that a storage-only sink on the
@@ -304,10 +313,36 @@ class SqliteSink:
         except RecordError as exc:
             raise SinkError(f"stored document for {uri} no longer decodes: {exc}", sink=self.name) from exc
 
-    def stored_item_versions(self) -> set[tuple[str, int]]:
-        with self._lock:
-            cur = self._require().execute("SELECT item_id, item_version FROM processed_items")
-            return {(item_id, int(version)) for item_id, version in cur}
+    def processed_among(self, versions: Sequence[tuple[str, int]]) -> set[tuple[str, int]]:
+        found: set[tuple[str, int]] = set()
+        # 2 parameters per version; chunks stay well under SQLite's bound-parameter limit.
+        for start in range(0, len(versions), _VERSIONS_PER_QUERY):
+            chunk = versions[start : start + _VERSIONS_PER_QUERY]
+            rows = ",".join("(?, ?)" for _ in chunk)
+            sql = f"""
+                WITH wanted (item_id, item_version) AS (VALUES {rows})
+                SELECT item_id, item_version FROM wanted AS w
+                WHERE EXISTS (SELECT 1 FROM processed_items AS p
+                              WHERE p.item_id = w.item_id AND p.item_version = w.item_version)
+                   OR EXISTS (SELECT 1 FROM dead_lettered_items AS d
+                              WHERE d.item_id = w.item_id AND d.item_version = w.item_version)
+            """
+            params = [value for pair in chunk for value in pair]
+            with self._lock:
+                try:
+                    cur = self._require().execute(sql, params)
+                    found.update((item_id, int(version)) for item_id, version in cur)
+                except sqlite3.Error as exc:
+                    raise _translate(exc, self.name, "reading processed items failed") from exc
+        return found
+
+    def record_dead_lettered(self, versions: Sequence[tuple[str, int]]) -> None:
+        if not versions:
+            return
+        with self._lock, self._transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO dead_lettered_items (item_id, item_version) VALUES (?, ?)", versions
+            )
 
     def search(self, query: str, limit: int = 10) -> list[SearchHit]:
         if not self.fts:

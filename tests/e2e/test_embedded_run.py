@@ -110,3 +110,61 @@ def test_run_stops_with_unavailable_when_the_embedded_broker_dies(tmp_path: Path
                 process.send_signal(signal.SIGKILL)
     assert code == 69, log.read_text()[-3000:]
     assert "the embedded broker died" in log.read_text()
+
+
+def test_a_dead_lettered_item_is_not_published_again_at_the_next_start(tmp_path: Path) -> None:
+    # The embedded broker forgets its topics, so each start re-publishes what ingest published
+    # but the sinks never stored. Dead letters were never stored either, and were re-published
+    # (and dead-lettered again) on every start. Poison here: a teaser whose article page has a
+    # rel=canonical URL transform cannot parse (any page transform cannot derive would do).
+    import http.server
+    import threading
+
+    page = (
+        b'<html><head><link rel="canonical" href="http://[unclosed/story"></head><body>'
+        b"<h1>Harbour closed</h1><p>The harbour was closed on Monday after the storm.</p></body></html>"
+    )
+
+    class Page(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        poison_feed = tmp_path / "poison.rss.xml"
+        poison_feed.write_text(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>Poison</title>'
+            "<link>http://127.0.0.1/</link><item><title>Harbour closed</title>"
+            f"<link>http://127.0.0.1:{server.server_address[1]}/story</link><guid>poison-1</guid>"
+            "<description>The harbour...</description></item></channel></rss>"
+        )
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(
+            "feeds:\n"
+            f"  - id: seed\n    url: {SEED / 'agency-feed.rss.xml'}\n"
+            f"  - id: poison\n    url: {poison_feed}\n    full_text: true\n"
+        )
+        extra = {"WIREDESK_HTTP_ALLOW_PRIVATE_ADDRESSES": "true"}
+        first = _wiredesk(tmp_path, "run", "--once", "--feeds", str(feeds), **extra)
+        assert first.returncode == 0, first.stderr[-3000:]
+        assert "published 2 items" in first.stderr
+        assert "(1 dead-lettered)" in first.stderr, first.stderr[-3000:]
+
+        second = _wiredesk(tmp_path, "run", "--once", "--feeds", str(feeds), **extra)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert "re-published" not in second.stderr, second.stderr[-3000:]
+        assert "wiredesk: done: polls 2 (0 failed) | published 0 items" in second.stderr, second.stderr[
+            -3000:
+        ]
+        assert "(0 dead-lettered)" in second.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

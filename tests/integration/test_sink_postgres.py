@@ -215,12 +215,17 @@ def test_concurrent_replicas_settle_on_the_newest(dsn: str, schema: str) -> None
     assert rows == [(max(versions),)]
 
 
-def test_stored_item_versions(storage: PostgresStorageSink) -> None:
+def test_processed_among_knows_stored_skipped_and_dead_lettered_versions(
+    storage: PostgresStorageSink,
+) -> None:
     storage.write_batch([build_article(1, version=2)])
     storage.write_batch([build_article(1, version=1), build_article(2)])
-    got = storage.stored_item_versions()
-    item1, item2 = build_article(1).wiredesk.item_id, build_article(2).wiredesk.item_id
-    assert got == {(item1, 1), (item1, 2), (item2, 1)}
+    item1, item2, item3 = (build_article(n).wiredesk.item_id for n in (1, 2, 3))
+    storage.record_dead_lettered([(item3, 4)])
+    storage.record_dead_lettered([(item3, 4)])  # idempotent
+    asked = [(item1, 1), (item1, 2), (item1, 3), (item2, 1), (item3, 4), (item3, 5)]
+    assert storage.processed_among(asked) == {(item1, 1), (item1, 2), (item2, 1), (item3, 4)}
+    assert storage.processed_among([]) == set()
 
 
 def _copies() -> dict[str, Any]:

@@ -119,3 +119,17 @@ def test_threads_share_one_ledger(tmp_path: Path) -> None:
             thread.join()
         assert state.item_count() == 200
         assert state.pending_items() == []
+
+
+def test_published_chunks_walk_the_ledger_in_bounded_lists(tmp_path: Path) -> None:
+    with IngestState(tmp_path / "l.sqlite") as state:
+        results = state.classify_all([_item(f"i{n}", "1") for n in range(5)])
+        state.mark_published([item for _, item in results[:4]])  # i4 stays pending
+        chunks = state.published_chunks(size=2)
+        first = next(chunks)
+        _, changed = state.classify(_item("i3", "2"))  # a new version between chunks
+        state.mark_published([changed])
+        rest = list(chunks)
+        assert [len(c) for c in [first, *rest]] == [2, 2]
+        seen = [(i.guid, i.version) for c in [first, *rest] for i in c]
+        assert seen == [("i0", 1), ("i1", 1), ("i2", 1), ("i3", 2)]

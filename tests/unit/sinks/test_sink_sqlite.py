@@ -107,14 +107,21 @@ def test_repeats_within_one_batch_keep_the_newest(sink: SqliteSink) -> None:
     assert stored.version == 2
 
 
-def test_stored_item_versions_include_skipped_ones(sink: SqliteSink) -> None:
+def test_processed_among_includes_skipped_and_dead_lettered_versions(sink: SqliteSink) -> None:
     newer, older = build_article(1, version=2), build_article(1, version=1)
     sink.write_batch([newer])
     sink.write_batch([older])
-    assert sink.stored_item_versions() == {
-        (newer.wiredesk.item_id, 2),
-        (older.wiredesk.item_id, 1),
-    }
+    item, other = newer.wiredesk.item_id, build_article(2).wiredesk.item_id
+    sink.record_dead_lettered([(other, 3)])
+    sink.record_dead_lettered([(other, 3)])  # idempotent
+    asked = [(item, 1), (item, 2), (item, 3), (other, 3), (other, 4)]
+    assert sink.processed_among(asked) == {(item, 1), (item, 2), (other, 3)}
+
+
+def test_processed_among_answers_more_versions_than_one_query_binds(sink: SqliteSink) -> None:
+    sink.record_dead_lettered([(f"item-{n}", 1) for n in range(0, 40_000, 2)])
+    asked = [(f"item-{n}", 1) for n in range(40_000)]
+    assert len(sink.processed_among(asked)) == 20_000
 
 
 def test_headline_match_outranks_body_match(sink: SqliteSink) -> None:
@@ -199,7 +206,7 @@ def test_failed_batch_is_rolled_back_entirely(sink: SqliteSink, db_path: Path) -
         sink.write_batch(batch)
     assert sink.count() == 0
     assert _raw(db_path, "SELECT count(*) FROM articles_fts") == [(0,)]
-    assert sink.stored_item_versions() == set()
+    assert sink.processed_among([(a.wiredesk.item_id, a.wiredesk.item_version) for a in batch]) == set()
 
 
 def test_locked_database_is_retriable(db_path: Path) -> None:
