@@ -112,7 +112,7 @@ def test_redrive_with_transform_running_ends_and_sends_each_letter_once(
     raw = _read(kafka_settings, k.raw_topic)
     assert len(raw) == 6  # two originals, two redrives per run for two runs
     producers = sorted(m.header(bus.H_PRODUCER) for m in raw)
-    assert producers == ["dlq-redrive"] * 4 + ["test"] * 2
+    assert producers == ["", "", *["dlq-redrive"] * 4]  # the test published the originals bare
 
 
 def test_a_filtered_redrive_leaves_what_it_skipped_redrivable(
