@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import orjson
@@ -127,7 +129,13 @@ def dlq_list(settings: Settings, *, limit: int, everything: bool = False) -> int
             start = offsets.committed(kafka.dlq_topic)
         finally:
             offsets.close()
-    for shown, message in enumerate(bus.read_topic(kafka, kafka.dlq_topic, offsets=start), 1):
+    with bus.TopicReader(kafka, kafka.dlq_topic, offsets=start) as reader:
+        _print_letters(reader, limit)
+    return 0
+
+
+def _print_letters(letters: Iterable[bus.Message], limit: int) -> None:
+    for message in itertools.islice(letters, max(0, limit)):
         _out(
             orjson.dumps(
                 {
@@ -145,9 +153,6 @@ def dlq_list(settings: Settings, *, limit: int, everything: bool = False) -> int
                 }
             ).decode()
         )
-        if shown >= limit:
-            break
-    return 0
 
 
 def dlq_redrive(

@@ -432,6 +432,9 @@ class TopicReader:
         )
         try:
             self._begin(dict(offsets or {}))
+        except KafkaError as exc:
+            self.close()
+            raise InfrastructureError(f"reading {topic} failed: {exc}") from exc
         except BaseException:
             self.close()
             raise
@@ -530,10 +533,11 @@ class TopicReader:
     def _done(self) -> bool:
         finished = []
         for tp in self._consumer.assignment():
-            if (
-                self._consumer.position(tp, timeout_ms=self._kafka.request_timeout_ms)
-                >= self.ends[tp.partition]
-            ):
+            try:
+                position = self._consumer.position(tp, timeout_ms=self._kafka.request_timeout_ms)
+            except KafkaError as exc:
+                raise InfrastructureError(f"reading {self.topic} failed: {exc}") from exc
+            if position >= self.ends[tp.partition]:
                 finished.append(tp)
         if finished:
             self._consumer.pause(*finished)
