@@ -196,3 +196,14 @@ def test_a_bad_redrive_count_header_breaks_nothing(
     assert "redrove 2 dead letters" in capsys.readouterr().err
     redriven = [m for m in _read(kafka_settings, k.raw_topic) if m.header(bus.H_PRODUCER) == "dlq-redrive"]
     assert [m.header(bus.H_REDRIVES) for m in redriven] == ["1", "1"]
+
+
+def test_redrive_and_list_of_a_missing_dlq_create_nothing(
+    kafka_settings: Settings, redrive_group: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Reading must not auto-create the topic (a broker would give it its default partition count).
+    k = kafka_settings.kafka
+    assert commands.dlq_list(kafka_settings, limit=5) == 0
+    assert commands.dlq_redrive(kafka_settings, error_class=None, stage=None, dry_run=False) == 0
+    assert "redrove 0 dead letters" in capsys.readouterr().err
+    assert k.dlq_topic not in bus.list_topics(k)
