@@ -10,7 +10,8 @@ Delivery contract (at-least-once, no re-publishing after a restart):
 `classify` records a new or changed version as *pending* (published = 0) and returns it; the
 caller publishes and, after the broker acked, calls `mark_published`. If the process dies in
 between, the next poll classifies the same content again, finds it pending, and hands it out
-again with the same version. Once published, identical content is "unchanged" forever after.
+again with the same version; different content gets the next version. Once published, identical
+content is "unchanged" forever after.
 
 Concurrency: safe for one process. Threads share one connection serialised by a lock (the
 poller's thread pool spends its time on the network, not here). Two processes on one file would
@@ -135,13 +136,10 @@ class IngestState:
             # Seen but never acked: hand out the pending version again, exactly as recorded.
             pending = records.loads(RawItem, stored)
             return ("new" if version == 1 else "changed"), pending
-        if not published and version > 1:
-            # The pending version was never published; replace it rather than skip a number.
-            new_version = version
-        elif not published:
-            new_version = 1
-        else:
-            new_version = version + 1
+        # New content always gets a new number, even over a version never acked: that version may
+        # still have reached the topic (the ack was lost, not the send), and the sinks' ledgers
+        # identify what they processed by (item id, version).
+        new_version = version + 1
         updated = dataclasses.replace(item, version=new_version)
         self._db.execute(
             "UPDATE items SET version = ?, content_hash = ?, last_seen = ?, published = 0, record = ?"

@@ -57,18 +57,29 @@ def test_restart_does_not_republish_what_was_acked(tmp_path: Path) -> None:
         assert state.pending_items() == []
 
 
-def test_pending_change_is_replaced_not_skipped(tmp_path: Path) -> None:
+def test_new_content_always_gets_a_new_version_even_over_an_unacked_one(tmp_path: Path) -> None:
+    # An unacked version may still have reached the topic (the ack, not the send, was lost), and
+    # downstream ledgers identify what they processed by (item id, version): one number must never
+    # stand for two contents.
     with IngestState(tmp_path / "l.sqlite") as state:
         _, v1 = state.classify(_item("a", "one"))
         state.mark_published([v1])
         _, v2 = state.classify(_item("a", "two"))
         assert v2.version == 2
-        # v2 never acked, and the content changed again: still version 2, now with new content.
-        change, v2b = state.classify(_item("a", "three"))
-        assert (change, v2b.version, v2b.content) == ("changed", 2, "three")
+        # v2 never acked, and the content changed again: a new number for the new content.
+        change, v3 = state.classify(_item("a", "three"))
+        assert (change, v3.version, v3.content) == ("changed", 3, "three")
         # Acking a stale version marks nothing.
         assert state.mark_published([v1]) == 0
-        assert state.mark_published([v2b]) == 1
+        assert state.mark_published([v2]) == 0
+        assert state.mark_published([v3]) == 1
+
+
+def test_an_unacked_first_version_replaced_by_new_content_is_version_two(tmp_path: Path) -> None:
+    with IngestState(tmp_path / "l.sqlite") as state:
+        state.classify(_item("a", "one"))
+        change, v2 = state.classify(_item("a", "two"))
+        assert (change, v2.version) == ("changed", 2)
 
 
 def test_published_items_returns_latest_published_versions(tmp_path: Path) -> None:
