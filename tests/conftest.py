@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -66,3 +69,51 @@ def kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def service_env(settings: Settings, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """The environment of a `wiredesk` subprocess on this test's broker, topics and data folder."""
+    k = settings.kafka
+    env = {key: value for key, value in os.environ.items() if not key.startswith("WIREDESK_")}
+    env.update(
+        {
+            "WIREDESK_DATA_DIR": str(tmp_path / "data"),
+            "WIREDESK_KAFKA_BOOTSTRAP": k.bootstrap,
+            "WIREDESK_KAFKA_RAW_TOPIC": k.raw_topic,
+            "WIREDESK_KAFKA_ARTICLES_TOPIC": k.articles_topic,
+            "WIREDESK_KAFKA_DLQ_TOPIC": k.dlq_topic,
+            "WIREDESK_KAFKA_SESSION_TIMEOUT_MS": str(k.session_timeout_ms),
+            "WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS": str(k.heartbeat_interval_ms),
+            "WIREDESK_KAFKA_FETCH_MAX_WAIT_MS": str(k.fetch_max_wait_ms),
+            "WIREDESK_SERVICE_METRICS_PORT": "0",
+            **extra,
+        }
+    )
+    return env
+
+
+@contextlib.contextmanager
+def serve_page(page: bytes) -> Iterator[str]:
+    """An HTTP server on a free loopback port answering every GET with `page`; yields its base URL."""
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -14,31 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SEED, service_env
 from wiredesk.settings import Settings
 
 pytestmark = pytest.mark.e2e
-
-
-def _service_env(settings: Settings, tmp_path: Path, **extra: str) -> dict[str, str]:
-    k = settings.kafka
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WIREDESK_")}
-    env.update(
-        {
-            "WIREDESK_DATA_DIR": str(tmp_path / "data"),
-            "WIREDESK_KAFKA_BOOTSTRAP": k.bootstrap,
-            "WIREDESK_KAFKA_RAW_TOPIC": k.raw_topic,
-            "WIREDESK_KAFKA_ARTICLES_TOPIC": k.articles_topic,
-            "WIREDESK_KAFKA_DLQ_TOPIC": k.dlq_topic,
-            "WIREDESK_KAFKA_SESSION_TIMEOUT_MS": str(k.session_timeout_ms),
-            "WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS": str(k.heartbeat_interval_ms),
-            "WIREDESK_TRANSFORM_STORY_INDEX": "memory",
-            "WIREDESK_SERVICE_METRICS_PORT": "0",
-            "WIREDESK_SERVICE_LOG_FORMAT": "json",
-            **extra,
-        }
-    )
-    return env
 
 
 def _wait_for(
@@ -60,7 +39,12 @@ def test_a_service_serves_its_probes_on_every_interface(kafka_settings: Settings
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "transform"],
-            env=_service_env(kafka_settings, tmp_path),
+            env=service_env(
+                kafka_settings,
+                tmp_path,
+                WIREDESK_TRANSFORM_STORY_INDEX="memory",
+                WIREDESK_SERVICE_LOG_FORMAT="json",
+            ),
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,

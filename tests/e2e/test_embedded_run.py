@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEED
+from tests.conftest import SEED, serve_page
 
 pytestmark = pytest.mark.e2e
 
@@ -117,33 +117,16 @@ def test_a_dead_lettered_item_is_not_published_again_at_the_next_start(tmp_path:
     # but the sinks never stored. Dead letters were never stored either, and were re-published
     # (and dead-lettered again) on every start. Poison here: a teaser whose article page has a
     # rel=canonical URL transform cannot parse (any page transform cannot derive would do).
-    import http.server
-    import threading
-
     page = (
         b'<html><head><link rel="canonical" href="http://[unclosed/story"></head><body>'
         b"<h1>Harbour closed</h1><p>The harbour was closed on Monday after the storm.</p></body></html>"
     )
-
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serve_page(page) as base:
         poison_feed = tmp_path / "poison.rss.xml"
         poison_feed.write_text(
             '<?xml version="1.0"?><rss version="2.0"><channel><title>Poison</title>'
             "<link>http://127.0.0.1/</link><item><title>Harbour closed</title>"
-            f"<link>http://127.0.0.1:{server.server_address[1]}/story</link><guid>poison-1</guid>"
+            f"<link>{base}/story</link><guid>poison-1</guid>"
             "<description>The harbour...</description></item></channel></rss>"
         )
         feeds = tmp_path / "feeds.yaml"
@@ -165,6 +148,3 @@ def test_a_dead_lettered_item_is_not_published_again_at_the_next_start(tmp_path:
             -3000:
         ]
         assert "(0 dead-lettered)" in second.stderr
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -15,33 +14,13 @@ import jsonschema
 import orjson
 import pytest
 
-from tests.conftest import REPO, SEED
+from tests.conftest import REPO, SEED, service_env
 from wiredesk import bus
 from wiredesk.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
 EXPECTED = json.loads((SEED / "expected.json").read_text())
-
-
-def _env(settings: Settings, tmp_path: Path) -> dict[str, str]:
-    k = settings.kafka
-    env = {key: value for key, value in os.environ.items() if not key.startswith("WIREDESK_")}
-    env.update(
-        {
-            "WIREDESK_DATA_DIR": str(tmp_path / "data"),
-            "WIREDESK_KAFKA_BOOTSTRAP": k.bootstrap,
-            "WIREDESK_KAFKA_RAW_TOPIC": k.raw_topic,
-            "WIREDESK_KAFKA_ARTICLES_TOPIC": k.articles_topic,
-            "WIREDESK_KAFKA_DLQ_TOPIC": k.dlq_topic,
-            "WIREDESK_KAFKA_SESSION_TIMEOUT_MS": str(k.session_timeout_ms),
-            "WIREDESK_KAFKA_HEARTBEAT_INTERVAL_MS": str(k.heartbeat_interval_ms),
-            "WIREDESK_KAFKA_FETCH_MAX_WAIT_MS": "20",
-            "WIREDESK_SERVICE_METRICS_PORT": "0",
-            "WIREDESK_TRANSFORM_STORY_INDEX": "sqlite",
-        }
-    )
-    return env
 
 
 def _wiredesk(*args: str) -> list[str]:
@@ -72,7 +51,7 @@ def _messages(settings: Settings, topic: str) -> list[bus.Message]:
 def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_path: Path) -> None:
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(f"feeds:\n  - id: seed-wire\n    url: {SEED / 'agency-feed.rss.xml'}\n")
-    env = _env(kafka_settings, tmp_path)
+    env = service_env(kafka_settings, tmp_path, WIREDESK_TRANSFORM_STORY_INDEX="sqlite")
     logs = {name: open(tmp_path / f"{name}.log", "wb") for name in ("transform", "sink", "ingest")}  # noqa: SIM115
     services = {
         name: subprocess.Popen(

@@ -14,7 +14,7 @@ import pytest
 from app import commands
 from ingest.parser import parse_feed
 from sinks.service import SinkStage
-from tests.conftest import SEED
+from tests.conftest import SEED, serve_page
 from transform.service import TransformStage
 from wiredesk import bus, ids, records
 from wiredesk.metrics import Metrics
@@ -191,26 +191,8 @@ def test_replay_rederives_retained_raw_items(kafka_settings: Settings) -> None:
 
 
 def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings) -> None:
-    import http.server
-    import threading
-
-    page = (SEED / "agency-article-page.html").read_bytes()
-
-    class Page(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(page)))
-            self.end_headers()
-            self.wfile.write(page)
-
-        def log_message(self, format: str, *args: object) -> None:
-            return
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/international/story/"
+    with serve_page((SEED / "agency-article-page.html").read_bytes()) as base:
+        url = f"{base}/international/story/"
         teaser = seed_item(
             content="",
             link=url,
@@ -222,9 +204,6 @@ def test_teaser_items_get_their_full_text_from_the_page(kafka_settings: Settings
         publish(kafka_settings, k.raw_topic, [(records.record_key(teaser), records.dumps(teaser))])
         stage = TransformStage(kafka_settings, Metrics())
         run_until(stage, lambda: sum(stage.committed_positions.values()) >= 1)
-    finally:
-        server.shutdown()
-        server.server_close()
     articles = [
         records.loads(records.Article, m.value or b"") for m in read_all(kafka_settings, k.articles_topic)
     ]
