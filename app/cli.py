@@ -88,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "transform",
         help="run the transform service: raw items in, articles out",
-        description="Consume the raw topic in the wiredesk-transform group, clean and enrich "
-        "each item, publish articles; poison goes to the dead-letter topic. Needs "
-        "WIREDESK_KAFKA_BOOTSTRAP.",
+        description="Consume the raw topic in the <kafka.group_prefix>-transform group "
+        "(wiredesk-transform by default), clean and enrich each item, publish articles; poison "
+        "goes to the dead-letter topic. Needs WIREDESK_KAFKA_BOOTSTRAP.",
     )
     sink = sub.add_parser(
         "sink",
@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "dlq",
         help="inspect or redrive the dead-letter topic",
         description="Dead letters are records a stage could not process, with the error in their "
-        "headers. The wiredesk-dlq-redrive group's committed offset marks how far redrives have "
+        "headers. The <kafka.group_prefix>-dlq-redrive group's committed offset marks how far redrives have "
         "dealt with them.",
     )
     dlq_sub = dlq.add_subparsers(dest="dlq_command", metavar="ACTION", required=True)

@@ -14,7 +14,7 @@ from wiredesk import bus
 from wiredesk.deadletters import redrive_count
 from wiredesk.errors import ConfigurationError
 from wiredesk.metrics import Metrics
-from wiredesk.redrive import REDRIVE_GROUP, Action, Filters, Tally, redrive
+from wiredesk.redrive import REDRIVE_ROLE, Action, Filters, Tally, redrive
 from wiredesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,7 @@ def dlq_list(settings: Settings, *, limit: int, everything: bool = False) -> int
     kafka = settings.kafka
     start: dict[int, int] = {}
     if not everything:
-        offsets = bus.GroupOffsets(kafka, REDRIVE_GROUP)
+        offsets = bus.GroupOffsets(kafka, kafka.group(REDRIVE_ROLE))
         try:
             start = offsets.committed(kafka.dlq_topic)
         finally:
@@ -178,7 +178,7 @@ def dlq_redrive(
             flush=True,
         )
 
-    tally = redrive(settings.kafka, filters, dry_run=dry_run, group=REDRIVE_GROUP, progress=progress)
+    tally = redrive(settings.kafka, filters, dry_run=dry_run, progress=progress)
     topics = ", ".join(f"{n} to {topic}" for topic, n in sorted(tally.by_topic.items()))
     parts = [
         f"{verb} {tally[Action.REDRIVE]} dead letters" + (f" ({topics})" if topics else ""),

@@ -22,7 +22,7 @@ from wiredesk.deadletters import Rejected
 from wiredesk.errors import InfrastructureError
 from wiredesk.metrics import Metrics
 from wiredesk.records import Article, RawItem, RecordError
-from wiredesk.settings import Settings
+from wiredesk.settings import KafkaSettings, Settings
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +30,9 @@ SERVICE = "sink"
 T = TypeVar("T")
 
 
-def group_for(sinks: Sequence[Sink]) -> str:
+def group_for(sinks: Sequence[Sink], kafka: KafkaSettings) -> str:
     """One consumer group per set of sinks: storage and search may run as separate groups."""
-    return "wiredesk-sink-" + "-".join(sorted(s.name for s in sinks))
+    return kafka.group("sink-" + "-".join(sorted(s.name for s in sinks)))
 
 
 class SinkStage(ConsumerStage):
@@ -60,7 +60,7 @@ class SinkStage(ConsumerStage):
         super().__init__(
             settings,
             metrics,
-            group=group_for(chosen),
+            group=group_for(chosen, kafka),
             topics=[kafka.articles_topic, *([kafka.dlq_topic] if record_dead_letters else [])],
             batch_size=settings.sink.batch_size,
             linger_s=settings.sink.batch_timeout_seconds,

@@ -27,17 +27,20 @@ from wiredesk.settings import Settings
 
 log = logging.getLogger(__name__)
 
-GROUP = "wiredesk-transform"
 SERVICE = "transform"
 
 
 class TransformStage(ConsumerStage):
     name = SERVICE
 
-    def __init__(self, settings: Settings, metrics: Metrics, *, group: str = GROUP) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, *, group: str | None = None) -> None:
         kafka = settings.kafka
         super().__init__(
-            settings, metrics, group=group, topics=[kafka.raw_topic], batch_size=kafka.max_poll_records
+            settings,
+            metrics,
+            group=group or kafka.group(SERVICE),
+            topics=[kafka.raw_topic],
+            batch_size=kafka.max_poll_records,
         )
         self._stories: StoryIndex | None = None
         self._pages: PageFetcher | None = None

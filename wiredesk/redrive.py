@@ -1,6 +1,6 @@
 """Redriving dead letters: send them back to their source topic, once each, and finish.
 
-How progress is kept: the `wiredesk-dlq-redrive` group's committed offset on the DLQ means
+How progress is kept: the `<kafka.group_prefix>-dlq-redrive` group's committed offset on the DLQ means
 "everything before this was dealt with". A run reads the DLQ from there up to the end each
 partition had when the run began, so letters that fail again while it runs (they land after
 that end) wait for the next run instead of cycling. Each letter read is one of:
@@ -33,7 +33,7 @@ from wiredesk.deadletters import REDRIVE_PRODUCER, Entry, redrive_count, redrive
 from wiredesk.metrics import Metrics
 from wiredesk.settings import KafkaSettings
 
-REDRIVE_GROUP = "wiredesk-dlq-redrive"
+REDRIVE_ROLE = "dlq-redrive"
 
 
 class Action(Enum):
@@ -89,14 +89,14 @@ def redrive(
     filters: Filters,
     *,
     dry_run: bool = False,
-    group: str = REDRIVE_GROUP,
+    group: str | None = None,
     progress: Callable[[Tally], None] | None = None,
     progress_every_s: float = 2.0,
 ) -> Tally:
     """Redrive the DLQ from the group's committed offsets to the end seen at the start."""
     tally = Tally()
     seen: set[tuple[str, str, str]] = set()
-    offsets = bus.GroupOffsets(kafka, group)
+    offsets = bus.GroupOffsets(kafka, group or kafka.group(REDRIVE_ROLE))
     publisher: bus.Publisher | None = None
     try:
         with bus.TopicReader(kafka, kafka.dlq_topic, offsets=offsets.committed(kafka.dlq_topic)) as reader:

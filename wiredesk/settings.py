@@ -69,6 +69,12 @@ class KafkaSettings(_Section):
     sasl_username: str = ""
     sasl_password: SecretStr = SecretStr("")
     ssl_cafile: str = ""
+    group_prefix: str = Field(
+        "wiredesk",
+        pattern=r"^[A-Za-z0-9._-]{1,200}$",
+        description="consumer groups are <prefix>-transform, <prefix>-sink-<sinks> and "
+        "<prefix>-dlq-redrive: give each deployment that shares a Kafka cluster its own",
+    )
     raw_topic: str = "wiredesk.items.raw"
     articles_topic: str = "wiredesk.articles"
     dlq_topic: str = "wiredesk.dlq"
@@ -123,6 +129,10 @@ class KafkaSettings(_Section):
             )
         _cross_field(problems)
         return self
+
+    def group(self, role: str) -> str:
+        """The consumer group id of one role ("transform", "sink-sqlite", "dlq-redrive")."""
+        return f"{self.group_prefix}-{role}"
 
 
 class HttpSettings(_Section):

@@ -74,7 +74,14 @@ def test_seed_feed_flows_through_three_processes(kafka_settings: Settings, tmp_p
     finally:
         for process in services.values():
             process.send_signal(signal.SIGTERM)
-        codes = {name: process.wait(60) for name, process in services.items()}
+        codes = {}
+        for name, process in services.items():
+            try:
+                codes[name] = process.wait(60)
+            except subprocess.TimeoutExpired:
+                # Never leave a service behind: it would stay in the session broker's groups.
+                process.kill()
+                codes[name] = process.wait()
         for f in logs.values():
             f.close()
     assert codes == {"transform": 0, "sink": 0}, {

@@ -10,7 +10,6 @@ import orjson
 import pytest
 
 from app import commands
-from tests.conftest import unique
 from transform.service import TransformStage
 from wiredesk import bus, deadletters
 from wiredesk.metrics import Metrics
@@ -55,14 +54,6 @@ def _wait_for(condition: Callable[[], bool], timeout_s: float = 60.0) -> None:
 
 
 @pytest.fixture
-def redrive_group(monkeypatch: pytest.MonkeyPatch) -> str:
-    # The redrive group is a fixed name in production; each test gets its own.
-    group = unique("redrive")
-    monkeypatch.setattr(commands, "REDRIVE_GROUP", group)
-    return group
-
-
-@pytest.fixture
 def transform_running(kafka_settings: Settings) -> Iterator[TransformStage]:
     stage = TransformStage(kafka_settings, Metrics())
     runner = ServiceRunner("transform", [stage], Metrics(), metrics_port=None)
@@ -76,7 +67,6 @@ def transform_running(kafka_settings: Settings) -> Iterator[TransformStage]:
 
 def test_redrive_with_transform_running_ends_and_sends_each_letter_once(
     kafka_settings: Settings,
-    redrive_group: str,
     transform_running: TransformStage,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -116,7 +106,7 @@ def test_redrive_with_transform_running_ends_and_sends_each_letter_once(
 
 
 def test_a_filtered_redrive_leaves_what_it_skipped_redrivable(
-    kafka_settings: Settings, redrive_group: str, capsys: pytest.CaptureFixture[str]
+    kafka_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     k = kafka_settings.kafka
     _letters(
@@ -149,7 +139,7 @@ def test_a_filtered_redrive_leaves_what_it_skipped_redrivable(
 
 
 def test_dry_run_counts_every_batch_and_changes_nothing(
-    kafka_settings: Settings, redrive_group: str, capsys: pytest.CaptureFixture[str]
+    kafka_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings = kafka_settings.with_overrides({"kafka.max_poll_records": 10})
     k = settings.kafka
@@ -170,7 +160,7 @@ def test_dry_run_counts_every_batch_and_changes_nothing(
 
 
 def test_a_bad_redrive_count_header_breaks_nothing(
-    kafka_settings: Settings, redrive_group: str, capsys: pytest.CaptureFixture[str]
+    kafka_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Anyone can set headers: a count that is not a number reads as "never redriven".
     k = kafka_settings.kafka
@@ -199,7 +189,7 @@ def test_a_bad_redrive_count_header_breaks_nothing(
 
 
 def test_redrive_and_list_of_a_missing_dlq_create_nothing(
-    kafka_settings: Settings, redrive_group: str, capsys: pytest.CaptureFixture[str]
+    kafka_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Reading must not auto-create the topic (a broker would give it its default partition count).
     k = kafka_settings.kafka

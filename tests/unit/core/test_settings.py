@@ -165,3 +165,12 @@ def test_for_command_keeps_what_was_configured(tmp_path: Path) -> None:
     assert ingest.service.metrics_host == "::1"
     assert ingest.sink.sqlite_path == str(tmp_path / "a.db")
     assert ingest.for_command("ingest") == ingest
+
+
+def test_consumer_groups_follow_the_configured_prefix() -> None:
+    # Two deployments sharing one Kafka cluster must not share consumer groups.
+    kafka = load_settings(environ={"WIREDESK_KAFKA_GROUP_PREFIX": "desk-eu"}).kafka
+    assert kafka.group("transform") == "desk-eu-transform"
+    assert load_settings(environ={}).kafka.group("dlq-redrive") == "wiredesk-dlq-redrive"
+    with pytest.raises(SettingsError):
+        load_settings(environ={"WIREDESK_KAFKA_GROUP_PREFIX": "no spaces/please"})
