@@ -5,7 +5,8 @@ things the higher-level clients make awkward: (1) connect to the *address we che
 second DNS answer (DNS rebinding: resolve, check, then pin the socket to that address while the
 Host header and TLS SNI keep the name), (2) follow redirects ourselves so every hop is re-checked,
 (3) stream the body and abort past the byte limit, counting *decoded* bytes so a gzip bomb is
-caught too. urllib3 and httpx can do (2) and (3) but (1) needs private-API hooks in both; urllib
+caught too (gzip, deflate and brotli: brotli 1.2 is the first release whose decoder takes an
+output limit, which is what keeps a brotli bomb bounded). urllib3 and httpx can do (2) and (3) but (1) needs private-API hooks in both; urllib
 adds an opener stack we would have to disable piece by piece. Per request the cost is the same
 order (one socket, one parse); for feed polling the network dominates, so no dependency is added.
 
@@ -16,6 +17,9 @@ Semantics worth knowing:
   A caller may pass an earlier `deadline` (a `time.monotonic()` value) for the whole request; each
   socket wait is cut to the time left, so the request ends at the deadline, not after it.
   Resolving the host name is the one step no timeout here reaches (the system resolver has its own).
+- Redirects are followed for GET; `permanent_url` says where a chain of 301/308 answers from
+  the requested URL ended, so a poller can update its stored URL. POST (`post_form`, for WebSub
+  hubs) follows none.
 - Environment proxies are ignored: a proxy would defeat the address guard.
 - Names under .example, .invalid and .test (RFC 2606/6761) are refused without a lookup.
 - Only http and https; every resolved address of a host must be public unless
@@ -38,13 +42,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
+
+import brotli
 
 from wiredesk.errors import EX_UNAVAILABLE, WiredeskError
 from wiredesk.settings import HttpSettings
 
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Moved for good (RFC 9110 15.4.2, 15.4.9): a client may update its stored link.
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+ACCEPT_ENCODING = "gzip, deflate, br"
 # 408 Request Timeout and 429 Too Many Requests are the two 4xx a later retry can fix.
 _RETRIABLE_4XX = frozenset({408, 429})
 DEFAULT_ACCEPT = (
@@ -118,6 +127,9 @@ class HttpResponse:
     etag: str = ""
     last_modified: str = ""
     not_modified: bool = False
+    # Where a chain of permanent redirects (301, 308) from the requested URL ended: the URL to
+    # ask next time. Empty when the first answer was not a permanent redirect.
+    permanent_url: str = ""
 
     @property
     def content_type(self) -> str:
@@ -256,21 +268,30 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
 
 
 class _Decoder:
-    """Content-Encoding decoding that counts output bytes against the limit as it goes."""
+    """Content-Encoding decoding that counts output bytes against the limit as it goes.
+
+    Every decoder is asked for at most `room` bytes per input chunk, so a bomb (a few KiB that
+    expand to gigabytes) is stopped at the limit instead of being expanded in memory first.
+    """
 
     def __init__(self, encoding: str) -> None:
         encoding = encoding.strip().lower()
         self._kind = encoding
         self._obj: zlib._Decompress | None = None
+        self._brotli: Any = None
         if encoding in ("gzip", "x-gzip"):
             self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif encoding == "deflate":
             self._obj = zlib.decompressobj(zlib.MAX_WBITS)
+        elif encoding == "br":
+            self._brotli = brotli.Decompressor()
         elif encoding not in ("", "identity"):
             raise DecodingError(f"unsupported Content-Encoding {encoding!r}")
         self._first = True
 
     def feed(self, data: bytes, room: int) -> bytes:
+        if self._brotli is not None:
+            return self._feed_brotli(data, room)
         if self._obj is None:
             return data
         try:
@@ -285,7 +306,25 @@ class _Decoder:
         finally:
             self._first = False
 
+    def _feed_brotli(self, data: bytes, room: int) -> bytes:
+        decoder = self._brotli
+        try:
+            out = decoder.process(data, output_buffer_limit=room)
+            # Output held back by the limit must be drained (with empty input) before more input.
+            while len(out) < room and not decoder.can_accept_more_data():
+                more = decoder.process(b"", output_buffer_limit=room - len(out))
+                if not more:
+                    break
+                out += more
+        except brotli.error:
+            raise DecodingError("body does not decode as br") from None
+        return bytes(out)
+
     def flush(self) -> bytes:
+        if self._brotli is not None:
+            if not self._brotli.is_finished():
+                raise DecodingError("body ends inside its br stream")
+            return b""
         return self._obj.flush() if self._obj is not None else b""
 
 
@@ -323,7 +362,7 @@ class HttpClient:
         headers = {
             "User-Agent": self.settings.user_agent,
             "Accept": accept,
-            "Accept-Encoding": "gzip, deflate",
+            "Accept-Encoding": ACCEPT_ENCODING,
             "Connection": "close",
         }
         if etag:
@@ -331,13 +370,18 @@ class HttpClient:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         current = url
+        permanent_url = ""
+        moved_for_good = True
         for _hop in range(self.settings.max_redirects + 1):
-            status, resp_headers, body = self._one(current, headers, budget)
+            status, resp_headers, body = self._one("GET", current, headers, budget)
             if status in _REDIRECTS:
                 location = resp_headers.get("location", "").strip()
                 if not location:
                     raise TooManyRedirects(f"HTTP {status} without Location", url=current)
                 current = urljoin(current, location)
+                moved_for_good = moved_for_good and status in _PERMANENT_REDIRECTS
+                if moved_for_good:
+                    permanent_url = current
                 continue
             if status == 304:
                 return HttpResponse(
@@ -347,6 +391,7 @@ class HttpClient:
                     etag=resp_headers.get("etag", etag),
                     last_modified=resp_headers.get("last-modified", last_modified),
                     not_modified=True,
+                    permanent_url=permanent_url,
                 )
             if not 200 <= status < 300:
                 retry_after = parse_retry_after(resp_headers.get("retry-after", ""))
@@ -358,8 +403,33 @@ class HttpClient:
                 body=body,
                 etag=resp_headers.get("etag", ""),
                 last_modified=resp_headers.get("last-modified", ""),
+                permanent_url=permanent_url,
             )
         raise TooManyRedirects(f"more than {self.settings.max_redirects} redirects", url=url)
+
+    def post_form(
+        self, url: str, fields: Mapping[str, str], *, deadline: float | None = None
+    ) -> HttpResponse:
+        """POST url-encoded `fields` (a WebSub hub request) under the same guard; no redirects.
+
+        A non-2xx answer raises HttpStatusError; the body of a 2xx answer is returned.
+        """
+        s = self.settings
+        ends = time.monotonic() + 4 * s.read_timeout_seconds
+        budget = _Deadline(ends if deadline is None else min(ends, deadline), s.read_timeout_seconds)
+        body = urlencode(fields).encode("ascii")
+        headers = {
+            "User-Agent": s.user_agent,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Content-Length": str(len(body)),
+            "Accept-Encoding": ACCEPT_ENCODING,
+            "Connection": "close",
+        }
+        status, resp_headers, data = self._one("POST", url, headers, budget, body)
+        if not 200 <= status < 300:
+            retry_after = parse_retry_after(resp_headers.get("retry-after", ""))
+            raise HttpStatusError(status, url=url, retry_after=retry_after)
+        return HttpResponse(status=status, url=url, headers=resp_headers, body=data)
 
     def _target(self, url: str) -> tuple[str, str, int, str]:
         try:
@@ -396,7 +466,7 @@ class HttpClient:
         return addresses[0]
 
     def _one(
-        self, url: str, headers: Mapping[str, str], deadline: _Deadline
+        self, method: str, url: str, headers: Mapping[str, str], deadline: _Deadline, body: bytes = b""
     ) -> tuple[int, dict[str, str], bytes]:
         scheme, host, port, path = self._target(url)
         address = self._address(url, host, port)
@@ -417,7 +487,7 @@ class HttpClient:
             )
         resp: http.client.HTTPResponse | None = None
         try:
-            conn.request("GET", path, headers=dict(headers))
+            conn.request(method, path, body=body or None, headers=dict(headers))
             resp = conn.getresponse()
             resp_headers: dict[str, str] = {}
             for name, value in resp.getheaders():
@@ -466,6 +536,7 @@ class HttpClient:
 
 
 __all__ = [
+    "ACCEPT_ENCODING",
     "DEFAULT_ACCEPT",
     "BlockedAddress",
     "BodyTooLarge",

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import threading
 import time
+import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import brotli
 import pytest
 
 from wiredesk.http import (
+    ACCEPT_ENCODING,
     BlockedAddress,
     BodyTooLarge,
     HttpClient,
@@ -100,6 +104,12 @@ def _raw_deflate(data: bytes) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
+@functools.cache
+def _brotli_bomb() -> bytes:
+    # 256 MiB of zeros in a few hundred bytes.
+    return bytes(brotli.compress(b"\0" * (256 << 20), quality=5))
+
+
 ROUTES: dict[str, Route] = {
     "/feed": _feed,
     "/lm": _last_modified,
@@ -115,10 +125,18 @@ ROUTES: dict[str, Route] = {
     "/gzip-bomb": lambda h: _send(h, 200, gzip.compress(b"\0" * 1_000_000), Content_Encoding="gzip"),
     "/deflate": lambda h: _send(h, 200, zlib.compress(FEED), Content_Encoding="deflate"),
     "/raw-deflate": lambda h: _send(h, 200, _raw_deflate(FEED), Content_Encoding="deflate"),
+    "/br": lambda h: _send(h, 200, brotli.compress(FEED), Content_Encoding="br"),
+    "/br-bomb": lambda h: _send(h, 200, _brotli_bomb(), Content_Encoding="br"),
+    "/br-truncated": lambda h: _send(h, 200, brotli.compress(FEED * 50)[:-8], Content_Encoding="br"),
+    "/moved": lambda h: _send(h, 301, Location="/moved-again"),
+    "/moved-again": lambda h: _send(h, 308, Location="/feed"),
+    "/moved-then-temp": lambda h: _send(h, 301, Location="/temp"),
+    "/temp": lambda h: _send(h, 302, Location="/feed"),
     "/bad-gzip": lambda h: _send(h, 200, b"not gzip at all", Content_Encoding="gzip"),
     "/500": lambda h: _send(h, 500, b"oops"),
     "/429": lambda h: _send(h, 429, Retry_After="7"),
     "/404": lambda h: _send(h, 404, b"nope"),
+    "/accept-encoding": lambda h: _send(h, 200, (h.headers.get("Accept-Encoding") or "").encode()),
     "/ua": lambda h: _send(h, 200, (h.headers.get("User-Agent") or "").encode()),
 }
 
@@ -251,16 +269,50 @@ def test_a_deadline_later_than_the_response_changes_nothing(base: str) -> None:
     assert _client().get(base + "/feed", deadline=time.monotonic() + 30).body == FEED
 
 
-@pytest.mark.parametrize("path", ["/big", "/big-chunked", "/gzip-bomb"])
+@pytest.mark.parametrize("path", ["/big", "/big-chunked", "/gzip-bomb", "/br-bomb"])
 def test_body_over_max_bytes_is_refused(base: str, path: str) -> None:
     with pytest.raises(BodyTooLarge) as caught:
         _client(max_bytes=4096).get(base + path)
     assert not caught.value.retriable
 
 
-@pytest.mark.parametrize("path", ["/gzip", "/deflate", "/raw-deflate"])
+@pytest.mark.parametrize("path", ["/gzip", "/deflate", "/raw-deflate", "/br"])
 def test_compressed_bodies_are_decoded(base: str, path: str) -> None:
     assert _client().get(base + path).body == FEED
+
+
+def test_brotli_is_offered(base: str) -> None:
+    offered = _client().get(base + "/accept-encoding").body.decode()
+    assert offered == ACCEPT_ENCODING
+    assert "br" in [part.strip() for part in offered.split(",")]
+
+
+def test_a_brotli_bomb_is_stopped_without_expanding_it_in_memory(base: str) -> None:
+    _brotli_bomb()  # compressed before measuring
+    tracemalloc.start()
+    try:
+        with pytest.raises(BodyTooLarge):
+            _client(max_bytes=1 << 20).get(base + "/br-bomb")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # 256 MiB decoded; the client never holds more than about its limit.
+    assert peak < 16 << 20
+
+
+def test_truncated_brotli_is_an_error(base: str) -> None:
+    with pytest.raises(Exception, match="br stream"):
+        _client().get(base + "/br-truncated")
+
+
+def test_permanent_redirects_say_where_the_feed_moved(base: str) -> None:
+    moved = _client().get(base + "/moved")
+    assert (moved.body, moved.url, moved.permanent_url) == (FEED, base + "/feed", base + "/feed")
+    # A temporary hop ends what may be remembered: the next request still starts before it.
+    partly = _client().get(base + "/moved-then-temp")
+    assert (partly.url, partly.permanent_url) == (base + "/feed", base + "/temp")
+    assert _client().get(base + "/temp").permanent_url == ""
+    assert _client().get(base + "/feed").permanent_url == ""
 
 
 def test_undecodable_gzip_is_an_error(base: str) -> None:
