@@ -136,7 +136,7 @@ def run_ingest(settings: Settings, *, once: bool = False, feeds_file: str | None
     registry = load_registry(feeds.path)
     log.info("%d feeds from %s", len(registry.enabled), feeds.describe())
     metrics = Metrics()
-    stage = IngestStage(settings, metrics, registry, once=once)
+    stage = IngestStage(settings, metrics, registry, once=once, registry_path=feeds.path)
     until = (lambda: stage.cycle_done) if once else None
     code = _runner("ingest", [stage], settings, metrics, once=once).run(until=until)
     if once:
@@ -222,7 +222,9 @@ def run_all(
         sink = SinkStage(settings, metrics, record_dead_letters=embedded)
         transform = TransformStage(settings, metrics)
         republish = CatchUp(settings, sink) if embedded else ()
-        ingest = IngestStage(settings, metrics, registry, once=once, republish=republish)
+        ingest = IngestStage(
+            settings, metrics, registry, once=once, republish=republish, registry_path=feeds.path
+        )
         if not quiet:
             mode = (
                 "embedded broker " + settings.kafka.bootstrap
@@ -260,15 +262,15 @@ class CatchUp:
     CHUNK = 500
 
     def __init__(self, settings: Settings, sink: SinkStage) -> None:
-        self._path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
+        self._settings = settings
         self._sink = sink
 
     def __iter__(self) -> Iterator[list[RawItem]]:
-        from ingest.state import IngestState
+        from ingest.stores import ledger_exists, open_ledger
 
-        if not self._path.exists():
+        if not ledger_exists(self._settings):
             return
-        state = IngestState(self._path)
+        state = open_ledger(self._settings)
         try:
             for chunk in state.published_chunks(self.CHUNK):
                 done = self._sink.processed_among([(item.item_id, item.version) for item in chunk])

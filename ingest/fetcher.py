@@ -31,10 +31,18 @@ class FetchError(WiredeskError):
 
     exit_code = EX_UNAVAILABLE
 
-    def __init__(self, message: str, *, retriable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retriable: bool, retry_after: float | None = None, status: int = 0
+    ) -> None:
         super().__init__(message)
         self.retriable = retriable
         self.retry_after = retry_after
+        self.status = status
+
+    @property
+    def throttled(self) -> bool:
+        """The server asked us to slow down (429, or 503 with Retry-After): a matter of its host."""
+        return self.status == 429 or (self.status == 503 and self.retry_after is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +53,8 @@ class FetchResult:
     etag: str = ""
     last_modified: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+    # Where permanent redirects (301/308) from the requested URL led: ask there next time.
+    moved_to: str = ""
 
 
 class Fetcher:
@@ -54,16 +64,23 @@ class Fetcher:
         self.http = http or HttpClient(HttpSettings())
         self.allow_files = allow_files
 
-    def fetch(self, url: str, *, etag: str = "", last_modified: str = "") -> FetchResult:
+    def fetch(
+        self, url: str, *, etag: str = "", last_modified: str = "", deadline: float | None = None
+    ) -> FetchResult:
+        """Fetch url; `deadline` (a time.monotonic() value) ends an HTTP request, redirects included."""
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file" or (not scheme and url):
             if not self.allow_files:
                 raise FetchError("file feeds are disabled", retriable=False)
             return self._fetch_file(url, last_modified)
         try:
-            response = self.http.get(url, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT)
+            response = self.http.get(
+                url, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT, deadline=deadline
+            )
         except HttpStatusError as exc:
-            raise FetchError(str(exc), retriable=exc.retriable, retry_after=exc.retry_after) from exc
+            raise FetchError(
+                str(exc), retriable=exc.retriable, retry_after=exc.retry_after, status=exc.status
+            ) from exc
         except HttpError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}", retriable=exc.retriable) from exc
         return FetchResult(
@@ -74,6 +91,7 @@ class Fetcher:
             etag=response.etag or etag,
             last_modified=response.last_modified or last_modified,
             headers=response.headers,
+            moved_to=response.permanent_url,
         )
 
     def _fetch_file(self, url: str, last_modified: str) -> FetchResult:

@@ -58,6 +58,10 @@ class ParsedFeed:
     # Publisher hints on how often to poll, in seconds (RSS <ttl>, <sy:updatePeriod>).
     ttl_seconds: float | None = None
     bozo: str = ""
+    # WebSub (W3C Recommendation 2018): the hubs the feed advertises, and its own ("self") URL,
+    # the topic to subscribe to.
+    hubs: tuple[str, ...] = ()
+    self_url: str = ""
 
 
 def parse_feed(
@@ -121,6 +125,7 @@ def parse_feed(
             rejected.append((REJECT_EMPTY, f"entry {index}: no link, title or content"))
             continue
         items.append(item)
+    links = [link for link in channel.get("links") or [] if isinstance(link, Mapping)]
     return ParsedFeed(
         meta=meta,
         items=items,
@@ -128,6 +133,8 @@ def parse_feed(
         format=version,
         ttl_seconds=_ttl_seconds(channel),
         bozo=bozo,
+        hubs=_unique(_web_url(link.get("href"), base_url) for link in links if _has_rel(link, "hub")),
+        self_url=next((_web_url(ln.get("href"), base_url) for ln in links if _has_rel(ln, "self")), ""),
     )
 
 
@@ -384,7 +391,19 @@ def _parse_json_feed(
                 fetch_full_text=fetch_full_text,
             )
         )
-    return ParsedFeed(meta=meta, items=items, rejected=rejected, format="json" + version[-3:])
+    hubs = doc.get("hubs")
+    return ParsedFeed(
+        meta=meta,
+        items=items,
+        rejected=rejected,
+        format="json" + version[-3:],
+        hubs=_unique(
+            _web_url(hub.get("url"), base_url)
+            for hub in (hubs if isinstance(hubs, list) else [])
+            if isinstance(hub, dict) and _str(hub.get("type")).lower() == "websub"
+        ),
+        self_url=_web_url(doc.get("feed_url"), base_url),
+    )
 
 
 def _json_authors(obj: Mapping[str, Any]) -> tuple[str, ...]:
@@ -437,6 +456,16 @@ def _tag_replacement(match: re.Match[str]) -> str:
 
 def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
+
+
+def _has_rel(link: Mapping[str, Any], rel: str) -> bool:
+    return rel in _str(link.get("rel")).lower().split()
+
+
+def _web_url(value: Any, base: str) -> str:
+    """An absolute http(s) URL from a link's value, or "" (hubs and topics must be web URLs)."""
+    resolved = _resolve(_str(value), base)
+    return resolved if _is_web_url(resolved) else ""
 
 
 def _is_web_url(value: str) -> bool:

@@ -2,8 +2,16 @@
 
 `poll_feed` never raises for a feed-level problem (HTTP error, timeout, not a feed, an entry
 that breaks the parser): it reports it in `FeedPollResult` and schedules a retry with backoff, so
-one bad feed never stops the others. Ledger (SQLite) errors do propagate: they are not about one
-feed, and the service should stop and be restarted rather than poll blind.
+one bad feed never stops the others. Ledger errors do propagate: they are not about one feed,
+and the service should retry or stop rather than poll blind; so does `LeaseLost` (another replica
+holds the feed now: this poll counts for nothing).
+
+`ingest_pushed` takes a document a WebSub hub pushed through the same parse → classify steps,
+so pushed content flows exactly like polled content.
+
+URLs: a feed is fetched at its registry URL, or where a permanent redirect (301/308) moved it
+(kept in its state); when the registry's URL is edited, the moved URL and the validators of the
+old one are forgotten.
 
 The caller (ingest/service.py) publishes `items_to_publish`, waits for the broker's acks, then
 calls `state.mark_published(...)`. Items left pending by a crash or a failed publish are handed
@@ -16,18 +24,20 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from ingest import health
 from ingest.fetcher import Fetcher, FetchError, FetchResult
+from ingest.ledger import Change, FeedState, PollLedger
 from ingest.parser import ParsedFeed, ParseError, parse_feed
 from ingest.registry import Feed, Registry
 from ingest.repeats import distinct_items
 from ingest.scheduler import Hints, backoff_delay, max_age, next_interval, start_interval
-from ingest.state import FeedState, IngestState
+from ingest.state import IngestState
 from wiredesk.http import parse_retry_after
 from wiredesk.records import RawItem
 from wiredesk.settings import IngestSettings
@@ -56,6 +66,15 @@ class FeedPollResult:
     consecutive_failures: int = 0
     interval_seconds: float = 0.0
     elapsed_seconds: float = 0.0
+    # Dates of new items published since the feed's previous document was read: their time to
+    # the topic is the freshness ingest measures.
+    fresh: list[datetime] = field(default_factory=list)
+    # WebSub hubs the document advertised, and its self URL (the topic).
+    hubs: tuple[str, ...] = ()
+    topic: str = ""
+    # The server of the feed asked us (429/503 with Retry-After) to stay away this long.
+    throttle_seconds: float | None = None
+    state: FeedState | None = None
 
     @property
     def counts(self) -> dict[str, int]:
@@ -72,18 +91,36 @@ class FeedPollResult:
 def poll_feed(
     feed: Feed,
     fetcher: Fetcher,
-    state: IngestState,
+    state: PollLedger,
     now: datetime,
     *,
     settings: IngestSettings | None = None,
     rng: random.Random | None = None,
+    deadline: float | None = None,
+    pushed: bool = False,
 ) -> FeedPollResult:
-    """Poll one feed once. See the module docstring for the contract."""
-    poll = _Poll(feed, state, now, settings or IngestSettings(), rng)
+    """Poll one feed once. See the module docstring for the contract.
+
+    `deadline` (time.monotonic()) ends the fetch; `pushed`: a hub pushes this feed, so polling
+    is only the slow fallback (`websub_fallback_interval_seconds`).
+    """
+    poll = _Poll(feed, state, now, settings or IngestSettings(), rng, pushed=pushed)
     try:
-        fetched = fetcher.fetch(feed.url, etag=poll.previous.etag, last_modified=poll.previous.last_modified)
+        fetched = fetcher.fetch(
+            poll.url, etag=poll.previous.etag, last_modified=poll.previous.last_modified, deadline=deadline
+        )
     except FetchError as exc:
-        return poll.failure(str(exc), retriable=exc.retriable, retry_after=exc.retry_after)
+        throttle = exc.retry_after if exc.throttled else None
+        return poll.failure(str(exc), retriable=exc.retriable, retry_after=exc.retry_after, throttle=throttle)
+    if fetched.moved_to and fetched.moved_to != poll.url:
+        log.info(
+            "feed %s moved permanently from %s to %s: polling the new URL from now on",
+            feed.id,
+            poll.url,
+            fetched.moved_to,
+            extra={"feed_id": feed.id},
+        )
+        poll.url = fetched.moved_to
     hints = Hints(
         max_age_seconds=max_age(fetched.headers),
         retry_after_seconds=parse_retry_after(fetched.headers.get("retry-after", ""), now),
@@ -91,46 +128,25 @@ def poll_feed(
     if fetched.not_modified:
         pending = state.pending_items(feed.id)
         return poll.success(fetched, hints, "not_modified", pending, redelivered=len(pending))
-    try:
-        parsed = parse_feed(
-            fetched.body,
-            feed_id=feed.id,
-            fetched_at=now,
-            base_url=fetched.url,
-            headers=fetched.headers,
-            fetch_full_text=feed.full_text,
-        )
-    except ParseError as exc:
-        return poll.failure(f"ParseError: {exc}", retriable=False)
-    except Exception as exc:  # noqa: BLE001 - a parser bug must cost one feed, not the poll loop
-        return poll.failure(f"{type(exc).__name__}: {exc}", retriable=False, bug=exc)
-    hints = dataclasses.replace(hints, ttl_seconds=parsed.ttl_seconds)
-    distinct = distinct_items(_with_hints(parsed, feed))
-    if distinct.repeats:
-        log.info(
-            "feed lists %d items again: dropped as repeats (%d of them with other content)",
-            distinct.repeats,
-            distinct.repeats_with_other_content,
-            extra={"feed_id": feed.id},
-        )
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": distinct.repeats}
-    publish: list[RawItem] = []
-    for change, item in state.classify_all(distinct.items):
-        counts[change] += 1
-        if change != "unchanged":
-            publish.append(item)
-    # Pending versions of items no longer in the feed (or a publish that failed last time).
-    in_batch = {item.item_id for item in publish}
-    leftovers = [p for p in state.pending_items(feed.id) if p.item_id not in in_batch]
-    return poll.success(
-        fetched,
-        hints,
-        "ok",
-        publish + leftovers,
-        redelivered=len(leftovers),
-        rejected=list(parsed.rejected),
-        counts=counts,
-    )
+    return poll.read(fetched.body, fetched.url, fetched.headers, fetched=fetched, hints=hints)
+
+
+def ingest_pushed(
+    feed: Feed,
+    body: bytes,
+    headers: Mapping[str, str],
+    state: PollLedger,
+    now: datetime,
+    *,
+    settings: IngestSettings | None = None,
+) -> FeedPollResult:
+    """A document a WebSub hub pushed for `feed`, through the same steps as a polled one.
+
+    The feed's validators and schedule are kept (the push says nothing about the feed's URL);
+    its items, health and freshness are updated like a poll's.
+    """
+    poll = _Poll(feed, state, now, settings or IngestSettings(), None, pushed=True)
+    return poll.read(body, poll.url, headers, fetched=None, hints=Hints())
 
 
 def due_feeds(registry: Registry | Iterable[Feed], state: IngestState, now: datetime) -> list[Feed]:
@@ -179,23 +195,104 @@ class _Poll:
     def __init__(
         self,
         feed: Feed,
-        state: IngestState,
+        state: PollLedger,
         now: datetime,
         settings: IngestSettings,
         rng: random.Random | None,
+        *,
+        pushed: bool = False,
     ) -> None:
         self.feed = feed
         self.state = state
         self.now = now
         self.settings = settings
         self.rng = rng
+        self.pushed = pushed
         self.started = time.monotonic()
-        self.previous = state.feed_state(feed.id)
+        previous = state.feed_state(feed.id)
+        if previous.registry_url != feed.url:
+            # A new feed, or the registry's URL was edited: what was known of the old URL (where
+            # it moved, its validators) does not apply to the new one.
+            previous = dataclasses.replace(previous, registry_url=feed.url, url="", etag="", last_modified="")
+        self.previous = previous
+        self.url = previous.fetch_url(feed)
         self.interval = self.previous.interval_seconds or start_interval(feed.interval_seconds, settings)
+
+    def read(
+        self,
+        body: bytes,
+        url: str,
+        headers: Mapping[str, str],
+        *,
+        fetched: FetchResult | None,
+        hints: Hints,
+    ) -> FeedPollResult:
+        """Parse a document and classify its items (a polled or a pushed one)."""
+        feed = self.feed
+        try:
+            parsed = parse_feed(
+                body,
+                feed_id=feed.id,
+                fetched_at=self.now,
+                base_url=url,
+                headers=headers,
+                fetch_full_text=feed.full_text,
+            )
+        except ParseError as exc:
+            return self.failure(f"ParseError: {exc}", retriable=False)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must cost one feed, not the poll loop
+            return self.failure(f"{type(exc).__name__}: {exc}", retriable=False, bug=exc)
+        hints = dataclasses.replace(hints, ttl_seconds=parsed.ttl_seconds)
+        distinct = distinct_items(_with_hints(parsed, feed))
+        if distinct.repeats:
+            log.info(
+                "feed lists %d items again: dropped as repeats (%d of them with other content)",
+                distinct.repeats,
+                distinct.repeats_with_other_content,
+                extra={"feed_id": feed.id},
+            )
+        if parsed.rejected:
+            log.info(
+                "feed %s: %d items rejected, e.g. %s",
+                feed.id,
+                len(parsed.rejected),
+                parsed.rejected[0][1],
+                extra={"feed_id": feed.id},
+            )
+        counts = {"new": 0, "changed": 0, "unchanged": 0, "duplicate": distinct.repeats}
+        publish: list[RawItem] = []
+        fresh: list[datetime] = []
+        classified: list[tuple[Change, RawItem]] = self.state.classify_all(distinct.items)
+        since = self.previous.last_document
+        for change, item in classified:
+            counts[change] += 1
+            if change != "unchanged":
+                publish.append(item)
+            when = item.published or item.updated
+            if change == "new" and when is not None and since > 0 and since < when.timestamp():
+                fresh.append(when)
+        # Pending versions of items no longer in the feed (or a publish that failed last time).
+        in_batch = {item.item_id for item in publish}
+        leftovers = [p for p in self.state.pending_items(feed.id) if p.item_id not in in_batch]
+        learnt = health.usual_gap(
+            (item.published or item.updated for item in distinct.items), self.now.timestamp()
+        )
+        return self.success(
+            fetched,
+            hints,
+            "ok",
+            publish + leftovers,
+            redelivered=len(leftovers),
+            rejected=list(parsed.rejected),
+            counts=counts,
+            fresh=fresh,
+            parsed=parsed,
+            usual_gap=learnt,
+        )
 
     def success(
         self,
-        fetched: FetchResult,
+        fetched: FetchResult | None,
         hints: Hints,
         status: PollStatus,
         items: list[RawItem],
@@ -203,30 +300,51 @@ class _Poll:
         redelivered: int = 0,
         rejected: list[tuple[str, str]] | None = None,
         counts: dict[str, int] | None = None,
+        fresh: list[datetime] | None = None,
+        parsed: ParsedFeed | None = None,
+        usual_gap: float = 0.0,
     ) -> FeedPollResult:
         counts = counts or {}
         changed = counts.get("new", 0) + counts.get("changed", 0)
-        interval = next_interval(
-            self.interval,
-            changed=changed,
-            configured=self.feed.interval_seconds,
-            hints=hints,
-            settings=self.settings,
-        )
-        next_due = self.now.timestamp() + interval
-        self.state.save_feed_state(
-            FeedState(
-                feed_id=self.feed.id,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                next_due=next_due,
-                failures=0,
-                interval_seconds=interval,
-                last_polled=self.now.timestamp(),
-                last_status=status,
-                last_error="",
+        now = self.now.timestamp()
+        previous = self.previous
+        if fetched is None:
+            # A push: the schedule, validators and status stay the poll's.
+            interval, next_due = previous.interval_seconds or self.interval, previous.next_due
+            etag, last_modified, status_text = previous.etag, previous.last_modified, previous.last_status
+        else:
+            interval = next_interval(
+                self.interval,
+                changed=changed,
+                configured=self.feed.interval_seconds,
+                hints=hints,
+                settings=self.settings,
             )
+            if self.pushed:
+                interval = max(interval, self.settings.websub_fallback_interval_seconds)
+            next_due = now + interval
+            etag, last_modified, status_text = fetched.etag, fetched.last_modified, status
+        saved = dataclasses.replace(
+            previous,
+            etag=etag,
+            last_modified=last_modified,
+            next_due=next_due,
+            failures=0,
+            interval_seconds=interval,
+            last_polled=now if fetched is not None else previous.last_polled,
+            last_status=status_text,
+            last_error="",
+            url=self.url if self.url != self.feed.url else "",
+            last_success=now,
+            last_new_item=now if counts.get("new", 0) else previous.last_new_item,
+            usual_gap_seconds=usual_gap or previous.usual_gap_seconds,
+            last_document=now if parsed is not None else previous.last_document,
         )
+        listed = sum(counts.get(k, 0) for k in ("new", "changed", "unchanged"))
+        saved = health.after_success(
+            saved, now, rejected=len(rejected or []), listed=listed, quiet_factor=self.settings.quiet_factor
+        )
+        self.state.save_feed_state(saved)
         return FeedPollResult(
             feed_id=self.feed.id,
             status=status,
@@ -240,6 +358,10 @@ class _Poll:
             duplicate=counts.get("duplicate", 0),
             interval_seconds=interval,
             elapsed_seconds=time.monotonic() - self.started,
+            fresh=fresh or [],
+            hubs=parsed.hubs if parsed is not None else (),
+            topic=(parsed.self_url or self.url) if parsed is not None else "",
+            state=saved,
         )
 
     def failure(
@@ -249,6 +371,7 @@ class _Poll:
         retriable: bool,
         retry_after: float | None = None,
         bug: BaseException | None = None,
+        throttle: float | None = None,
     ) -> FeedPollResult:
         failures = self.previous.failures + 1
         delay = backoff_delay(
@@ -266,17 +389,17 @@ class _Poll:
             extra={"feed_id": self.feed.id, "error": error},
         )
         # Validators are kept: a failed poll says nothing about whether our last copy is current.
-        self.state.save_feed_state(
-            dataclasses.replace(
-                self.previous,
-                next_due=next_due,
-                failures=failures,
-                interval_seconds=self.interval,
-                last_polled=self.now.timestamp(),
-                last_status="error",
-                last_error=error[:500],
-            )
+        saved = dataclasses.replace(
+            self.previous,
+            next_due=next_due,
+            failures=failures,
+            interval_seconds=self.interval,
+            last_polled=self.now.timestamp(),
+            last_status="error",
+            last_error=error[:500],
         )
+        saved = health.after_failure(saved, self.now.timestamp(), failing_after=self.settings.failing_after)
+        self.state.save_feed_state(saved)
         return FeedPollResult(
             feed_id=self.feed.id,
             status="error",
@@ -286,7 +409,9 @@ class _Poll:
             consecutive_failures=failures,
             interval_seconds=self.interval,
             elapsed_seconds=time.monotonic() - self.started,
+            throttle_seconds=throttle,
+            state=saved,
         )
 
 
-__all__ = ["FeedPollResult", "PollStatus", "due_feeds", "poll_all_once", "poll_feed"]
+__all__ = ["FeedPollResult", "PollStatus", "due_feeds", "ingest_pushed", "poll_all_once", "poll_feed"]

@@ -15,14 +15,19 @@ feeds:
 
 A bare list of feeds at the top level is accepted too. Every problem in the file is collected and
 reported at once (`RegistryError.problems`), like the settings are: an operator fixing a registry
-should not have to run the service once per typo.
+should not have to run the service once per typo. docs/feeds.md documents every field.
+
+A running ingest re-reads the file when it changes (`RegistryWatcher`): added feeds are polled,
+removed ones stopped, edited URLs followed; an edit that does not validate changes nothing, and
+the reason is logged once, until the file changes again.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -226,4 +231,94 @@ def _flag(entry: dict[str, Any], key: str, default: bool, where: str, problems: 
     return value
 
 
-__all__ = ["Feed", "Registry", "RegistryError", "load_registry", "parse_registry"]
+@dataclass(frozen=True, slots=True)
+class RegistryChange:
+    """What an edit of the registry changed, by feed id."""
+
+    registry: Registry
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    moved: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        parts = [
+            f"{len(ids)} {what}"
+            for what, ids in (
+                ("added", self.added),
+                ("removed or disabled", self.removed),
+                ("with a new URL", self.moved),
+                ("otherwise edited", self.changed),
+            )
+            if ids
+        ]
+        return ", ".join(parts) or "no feed changed"
+
+
+def diff(old: Registry, new: Registry) -> RegistryChange:
+    before = {feed.id: feed for feed in old.enabled}
+    after = {feed.id: feed for feed in new.enabled}
+    kept = before.keys() & after.keys()
+    return RegistryChange(
+        registry=new,
+        added=tuple(sorted(after.keys() - before.keys())),
+        removed=tuple(sorted(before.keys() - after.keys())),
+        moved=tuple(sorted(fid for fid in kept if before[fid].url != after[fid].url)),
+        changed=tuple(
+            sorted(fid for fid in kept if before[fid].url == after[fid].url and before[fid] != after[fid])
+        ),
+    )
+
+
+@dataclass
+class RegistryWatcher:
+    """Notices edits of the registry file and re-reads it; a broken edit keeps the last good one.
+
+    Edits are noticed by the file's modification time, size and inode (an editor that writes a
+    new file and renames it over the old one changes the inode). `check()` returns the change
+    when a new version validates; a version that does not is reported once through `errors`.
+    """
+
+    path: Path
+    current: Registry
+    _seen: tuple[int, int, int] | None = field(default=None, init=False)
+    last_error: str = field(default="", init=False)
+
+    def __post_init__(self) -> None:
+        self._seen = self._signature()
+
+    def _signature(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def check(self) -> RegistryChange | RegistryError | None:
+        """None when the file is unchanged; the change, or the error of a broken edit, otherwise."""
+        signature = self._signature()
+        if signature == self._seen:
+            return None
+        self._seen = signature
+        try:
+            registry = load_registry(self.path)
+        except RegistryError as exc:
+            self.last_error = str(exc)
+            return exc
+        self.last_error = ""
+        change = diff(self.current, registry)
+        self.current = registry
+        return change
+
+
+__all__ = [
+    "Feed",
+    "Registry",
+    "RegistryChange",
+    "RegistryError",
+    "RegistryWatcher",
+    "diff",
+    "load_registry",
+    "parse_registry",
+]

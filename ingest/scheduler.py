@@ -93,6 +93,17 @@ def backoff_delay(
     return delay
 
 
+def stretch_for(lag: int, max_lag: int, max_stretch: float) -> float:
+    """How much to stretch polling intervals when transform is `lag` messages behind.
+
+    1 (no stretch) up to `max_lag`; past it, 1 + lag / max_lag (at least 2: crossing the bound
+    halves the polling rate at once), capped at `max_stretch`. `max_lag` 0 turns it off.
+    """
+    if max_lag <= 0 or lag <= max_lag:
+        return 1.0
+    return min(max_stretch, 1.0 + lag / max_lag)
+
+
 def due(next_due: Mapping[str, float], now: float, feed_ids: Iterable[str]) -> list[str]:
     """Feed ids whose next due time has come, most overdue first (never polled = due)."""
     ready = [(next_due.get(fid, 0.0), fid) for fid in feed_ids if next_due.get(fid, 0.0) <= now]
@@ -103,4 +114,4 @@ def _clamp(value: float, settings: IngestSettings) -> float:
     return min(max(value, settings.min_interval_seconds), settings.max_interval_seconds)
 
 
-__all__ = ["Hints", "backoff_delay", "due", "max_age", "next_interval", "start_interval"]
+__all__ = ["Hints", "backoff_delay", "due", "max_age", "next_interval", "start_interval", "stretch_for"]

@@ -15,7 +15,9 @@ content is "unchanged" forever after.
 
 Concurrency: safe for one process. Threads share one connection serialised by a lock (the
 poller's thread pool spends its time on the network, not here). Two processes on one file would
-each think they own the feeds; ingest replicas split feeds instead (see DESIGN.md).
+each think they own the feeds: replicas share a PostgreSQL ledger instead
+(`ingest.state_store=postgres`, ingest/state_postgres.py), which leases each feed to one of them.
+Here a claim is only "due, and not already being polled by this process".
 """
 
 from __future__ import annotations
@@ -23,18 +25,35 @@ from __future__ import annotations
 import dataclasses
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
+from ingest.ledger import (
+    Change,
+    Claim,
+    FeedState,
+    PollLedger,
+    StoredVersion,
+    Subscription,
+    classify_item,
+    due_time,
+    host_of,
+)
 from ingest.registry import Feed
 from ingest.scheduler import due
 from wiredesk import records
 from wiredesk.records import RawItem
 
-Change = Literal["new", "changed", "unchanged"]
+# Columns of `feeds` beyond feed_id, in FeedState's field order, with their SQLite types.
+_FEED_COLUMNS = [f.name for f in dataclasses.fields(FeedState)][1:]
+_FEED_TYPES = {
+    "failures": "INTEGER NOT NULL DEFAULT 0",
+    **dict.fromkeys(
+        (f.name for f in dataclasses.fields(FeedState) if f.type == "float"), "REAL NOT NULL DEFAULT 0"
+    ),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -59,22 +78,16 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_status      TEXT NOT NULL DEFAULT '',
     last_error       TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS subscriptions (
+    feed_id      TEXT PRIMARY KEY,
+    hub          TEXT NOT NULL,
+    topic        TEXT NOT NULL,
+    secret       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    lease_until  REAL NOT NULL DEFAULT 0,
+    requested_at REAL NOT NULL DEFAULT 0
+);
 """
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    """What ingest remembers about one feed between polls; times are Unix seconds."""
-
-    feed_id: str
-    etag: str = ""
-    last_modified: str = ""
-    next_due: float = 0.0
-    failures: int = 0
-    interval_seconds: float = 0.0
-    last_polled: float = 0.0
-    last_status: str = ""
-    last_error: str = ""
 
 
 class IngestState:
@@ -89,6 +102,15 @@ class IngestState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_feed_columns()
+
+    def _add_feed_columns(self) -> None:
+        """Ledgers written by an older wiredesk lack the newer feed columns: add them, empty."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(feeds)")}
+        for name in _FEED_COLUMNS:
+            if name not in present:
+                kind = _FEED_TYPES.get(name, "TEXT NOT NULL DEFAULT ''")
+                self._db.execute(f"ALTER TABLE feeds ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         with self._lock:
@@ -120,33 +142,23 @@ class IngestState:
             "SELECT version, content_hash, published, record FROM items WHERE item_id = ?",
             (item.item_id,),
         ).fetchone()
-        if row is None:
-            fresh = dataclasses.replace(item, version=1)
+        stored = StoredVersion(int(row[0]), str(row[1]), bool(row[2]), bytes(row[3])) if row else None
+        change, result, action = classify_item(item, stored)
+        if action == "insert":
             self._db.execute(
                 "INSERT INTO items (item_id, feed_id, version, content_hash, first_seen, last_seen,"
                 " published, record) VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
-                (item.item_id, item.feed_id, 1, item.content_hash, now, now, records.dumps(fresh)),
+                (item.item_id, item.feed_id, 1, item.content_hash, now, now, records.dumps(result)),
             )
-            return "new", fresh
-        version, stored_hash, published, stored = int(row[0]), str(row[1]), bool(row[2]), row[3]
-        if stored_hash == item.content_hash:
+        elif action == "touch":
             self._db.execute("UPDATE items SET last_seen = ? WHERE item_id = ?", (now, item.item_id))
-            if published:
-                return "unchanged", dataclasses.replace(item, version=version)
-            # Seen but never acked: hand out the pending version again, exactly as recorded.
-            pending = records.loads(RawItem, stored)
-            return ("new" if version == 1 else "changed"), pending
-        # New content always gets a new number, even over a version never acked: that version may
-        # still have reached the topic (the ack was lost, not the send), and the sinks' ledgers
-        # identify what they processed by (item id, version).
-        new_version = version + 1
-        updated = dataclasses.replace(item, version=new_version)
-        self._db.execute(
-            "UPDATE items SET version = ?, content_hash = ?, last_seen = ?, published = 0, record = ?"
-            " WHERE item_id = ?",
-            (new_version, item.content_hash, now, records.dumps(updated), item.item_id),
-        )
-        return ("new" if new_version == 1 else "changed"), updated
+        else:
+            self._db.execute(
+                "UPDATE items SET version = ?, content_hash = ?, last_seen = ?, published = 0, record = ?"
+                " WHERE item_id = ?",
+                (result.version, item.content_hash, now, records.dumps(result), item.item_id),
+            )
+        return change, result
 
     def mark_published(self, items: Iterable[RawItem]) -> int:
         """Record that the broker acked these versions; returns how many rows it marked.
@@ -210,27 +222,23 @@ class IngestState:
     # --- feeds ---------------------------------------------------------------------------------
 
     def feed_state(self, feed_id: str) -> FeedState:
+        return self.feed_states([feed_id])[feed_id]
+
+    def feed_states(self, feed_ids: Iterable[str]) -> dict[str, FeedState]:
+        """The state of each feed id (an empty FeedState for a feed never polled)."""
+        wanted = list(feed_ids)
         with self._lock:
-            row = self._db.execute(
-                "SELECT etag, last_modified, next_due, failures, interval_seconds, last_polled,"
-                " last_status, last_error FROM feeds WHERE feed_id = ?",
-                (feed_id,),
-            ).fetchone()
-        if row is None:
-            return FeedState(feed_id=feed_id)
-        return FeedState(feed_id, str(row[0]), str(row[1]), float(row[2]), int(row[3]), float(row[4]),
-                         float(row[5]), str(row[6]), str(row[7]))  # fmt: skip
+            rows = self._db.execute(f"SELECT feed_id, {', '.join(_FEED_COLUMNS)} FROM feeds").fetchall()
+        known = {str(row[0]): _feed_state(row) for row in rows}
+        return {feed_id: known.get(feed_id) or FeedState(feed_id=feed_id) for feed_id in wanted}
 
     def save_feed_state(self, state: FeedState) -> None:
+        columns = ", ".join(_FEED_COLUMNS)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in _FEED_COLUMNS)
         with self._lock:
             self._db.execute(
-                "INSERT INTO feeds (feed_id, etag, last_modified, next_due, failures, interval_seconds,"
-                " last_polled, last_status, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (feed_id) DO UPDATE SET etag = excluded.etag,"
-                " last_modified = excluded.last_modified, next_due = excluded.next_due,"
-                " failures = excluded.failures, interval_seconds = excluded.interval_seconds,"
-                " last_polled = excluded.last_polled, last_status = excluded.last_status,"
-                " last_error = excluded.last_error",
+                f"INSERT INTO feeds (feed_id, {columns}) VALUES ({', '.join('?' * (len(_FEED_COLUMNS) + 1))})"
+                f" ON CONFLICT (feed_id) DO UPDATE SET {updates}",
                 dataclasses.astuple(state),
             )
 
@@ -241,10 +249,14 @@ class IngestState:
 
     def seconds_until_next_due(self, feeds: Iterable[Feed], now: datetime) -> float:
         """How long until the first of these feeds is due (0 if one is due now, inf if none)."""
-        ids = [feed.id for feed in feeds if feed.enabled]
-        if not ids:
+        return self.seconds_until_due([f for f in feeds if f.enabled], now.timestamp())
+
+    def seconds_until_due(self, feeds: Sequence[Feed], now: float, stretch: float = 1.0) -> float:
+        """Seconds until the first of `feeds` is due (0 if one is due, inf for none)."""
+        if not feeds:
             return float("inf")
-        return max(0.0, min(self.next_due(ids).values()) - now.timestamp())
+        states = self.feed_states(feed.id for feed in feeds)
+        return max(0.0, min(due_time(state, stretch) for state in states.values()) - now)
 
     def next_due(self, feed_ids: Iterable[str]) -> dict[str, float]:
         """Next due time per feed id (0.0 for a feed never polled: due now)."""
@@ -252,6 +264,101 @@ class IngestState:
         with self._lock:
             rows = dict(self._db.execute("SELECT feed_id, next_due FROM feeds").fetchall())
         return {feed_id: float(rows.get(feed_id, 0.0)) for feed_id in wanted}
+
+    # --- claims (one process: due and not already in flight) ------------------------------------
+
+    def sync_feeds(self, feeds: Sequence[Feed]) -> None:
+        """Nothing to register: this process alone decides what it polls."""
+
+    def poll_soon(self, feed_ids: Collection[str]) -> None:
+        """Make these feeds due now (a registry edit changed their URL)."""
+        with self._lock, self._transaction():
+            for feed_id in feed_ids:
+                self._db.execute("UPDATE feeds SET next_due = 0 WHERE feed_id = ?", (feed_id,))
+
+    def claim(
+        self,
+        feeds: Sequence[Feed],
+        now: float,
+        *,
+        limit: int,
+        busy_hosts: Collection[str] = (),
+        in_flight: Collection[str] = (),
+        stretch: float = 1.0,
+        force: bool = False,
+    ) -> list[Claim]:
+        """Up to `limit` due feeds, most overdue first, skipping those in flight or on busy hosts."""
+        states = self.feed_states(feed.id for feed in feeds)
+        ready = []
+        for feed in feeds:
+            state = states[feed.id]
+            if feed.id in in_flight or host_of(state.fetch_url(feed)) in busy_hosts:
+                continue
+            when = due_time(state, stretch)
+            if force or when <= now:
+                ready.append((when, feed.id, feed))
+        ready.sort(key=lambda entry: (entry[0], entry[1]))
+        return [Claim(feed=feed, state=states[feed.id]) for _, _, feed in ready[: max(0, limit)]]
+
+    def renew(self, claims: Sequence[Claim]) -> set[str]:
+        return {claim.feed_id for claim in claims}
+
+    def release(self, claims: Sequence[Claim]) -> None:
+        return
+
+    def leased(self, claim: Claim) -> PollLedger:
+        return self
+
+    # --- WebSub subscriptions -------------------------------------------------------------------
+
+    def subscriptions(self) -> list[Subscription]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT feed_id, hub, topic, secret, state, lease_until, requested_at FROM subscriptions"
+            ).fetchall()
+        return [_subscription(row) for row in rows]
+
+    def subscription(self, feed_id: str) -> Subscription | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT feed_id, hub, topic, secret, state, lease_until, requested_at FROM subscriptions"
+                " WHERE feed_id = ?",
+                (feed_id,),
+            ).fetchone()
+        return _subscription(row) if row else None
+
+    def save_subscription(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO subscriptions (feed_id, hub, topic, secret, state, lease_until, requested_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_id) DO UPDATE SET hub = excluded.hub,"
+                " topic = excluded.topic, secret = excluded.secret, state = excluded.state,"
+                " lease_until = excluded.lease_until, requested_at = excluded.requested_at",
+                dataclasses.astuple(subscription),
+            )
+
+    def delete_subscription(self, feed_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM subscriptions WHERE feed_id = ?", (feed_id,))
+
+    # --- retention ------------------------------------------------------------------------------
+
+    def prune(self, now: float, retention_seconds: float) -> int:
+        """Forget published items absent from their feed's documents for `retention_seconds`.
+
+        An item still listed is seen again at every read of its feed, so only items that a later
+        document of their feed no longer listed can go: a feed answering 304 for a month keeps
+        its items, and they are not published again as new when it next changes.
+        """
+        cutoff = datetime.fromtimestamp(now - retention_seconds, UTC).isoformat()
+        with self._lock, self._transaction():
+            cursor = self._db.execute(
+                "DELETE FROM items WHERE published = 1 AND last_seen < ? AND last_seen < ("
+                " SELECT strftime('%Y-%m-%dT%H:%M:%S', feeds.last_document, 'unixepoch')"
+                " FROM feeds WHERE feeds.feed_id = items.feed_id AND feeds.last_document > 0)",
+                (cutoff,),
+            )
+            return int(cursor.rowcount)
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -272,6 +379,21 @@ class _Transaction:
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
+
+
+def _feed_state(row: Sequence[object]) -> FeedState:
+    """A FeedState from a row of feed_id and the feed columns, each value cast to its field's type."""
+    casts = {"int": int, "float": float, "str": str}
+    values: list[Any] = [
+        casts[str(f.type)](v) for f, v in zip(dataclasses.fields(FeedState), row, strict=True)
+    ]
+    return FeedState(*values)
+
+
+def _subscription(row: Sequence[object]) -> Subscription:
+    feed_id, hub, topic, secret, state, lease_until, requested_at = row
+    return Subscription(str(feed_id), str(hub), str(topic), str(secret), str(state),
+                        float(lease_until), float(requested_at))  # type: ignore[arg-type]  # fmt: skip
 
 
 __all__ = ["Change", "FeedState", "IngestState"]

@@ -603,6 +603,81 @@ class GroupOffsets:
         self._admin.close()
 
 
+class LagProbe:
+    """How far a consumer group is behind on a topic, read from outside the group.
+
+    Lag per partition = the partition's high-water mark − the group's committed offset (the log
+    start where the group committed nothing). The committed offsets come from the group
+    coordinator (GroupOffsets); the high-water marks from a fetch response, as TopicReader reads
+    them, because ListOffsets(LATEST) answers wrongly on some brokers (shared/notes/broker.md #2).
+    Each probe fetches at most one small batch per partition and throws it away.
+    """
+
+    def __init__(self, kafka: KafkaSettings, group: str, topic: str) -> None:
+        self.group = group
+        self.topic = topic
+        self._kafka = kafka
+        self._offsets = GroupOffsets(kafka, group)
+        try:
+            self._consumer = _connect(
+                kafka,
+                KafkaConsumer,
+                enable_auto_commit=False,
+                fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+                max_partition_fetch_bytes=1024,
+                max_poll_records=1,
+            )
+        except BaseException:
+            self._offsets.close()
+            raise
+
+    def lag(self) -> dict[int, int]:
+        """Partition -> messages the group has yet to commit past."""
+        consumer = self._consumer
+        try:
+            committed = self._offsets.committed(self.topic)
+            partitions = [
+                TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or ())
+            ]
+            if not partitions:
+                return {}
+            consumer.assign(partitions)
+            starts: dict[TopicPartition, int] = {}
+            for tp in partitions:
+                if tp.partition in committed:
+                    consumer.seek(tp, committed[tp.partition])
+                    starts[tp] = committed[tp.partition]
+                else:
+                    consumer.seek_to_beginning(tp)
+                    starts[tp] = consumer.position(tp, timeout_ms=self._kafka.request_timeout_ms)
+            highs = self._high_water_marks(partitions)
+        except KafkaError as exc:
+            raise InfrastructureError(
+                f"reading the lag of {self.group} on {self.topic} failed: {exc}"
+            ) from exc
+        return {tp.partition: max(0, highs[tp] - starts[tp]) for tp in partitions}
+
+    def _high_water_marks(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
+        deadline = time.monotonic() + self._kafka.request_timeout_ms / 1000
+        highs: dict[TopicPartition, int] = {}
+        # Read after a fetch: a mark is at worst as old as the previous probe's last fetch.
+        while len(highs) < len(partitions):
+            self._consumer.poll(timeout_ms=200)
+            for tp in partitions:
+                high = self._consumer.highwater(tp)
+                if high is not None and tp not in highs:
+                    highs[tp] = high
+            if len(highs) < len(partitions) and time.monotonic() > deadline:
+                raise InfrastructureError(f"no fetch response for {self.topic} from {self._kafka.bootstrap}")
+        return highs
+
+    def close(self) -> None:
+        try:
+            self._consumer.close(autocommit=False)
+        finally:
+            self._offsets.close()
+
+
 def _assignors() -> tuple[Any, ...]:
     # Cooperative-sticky keeps unaffected partitions flowing during a rebalance. kafka-python
     # cannot mix it with an eager assignor in one member, so no range fallback is listed.

@@ -6,9 +6,10 @@ second DNS answer (DNS rebinding: resolve, check, then pin the socket to that ad
 Host header and TLS SNI keep the name), (2) follow redirects ourselves so every hop is re-checked,
 (3) stream the body and abort past the byte limit, counting *decoded* bytes so a gzip bomb is
 caught too (gzip, deflate and brotli: brotli 1.2 is the first release whose decoder takes an
-output limit, which is what keeps a brotli bomb bounded). urllib3 and httpx can do (2) and (3) but (1) needs private-API hooks in both; urllib
-adds an opener stack we would have to disable piece by piece. Per request the cost is the same
-order (one socket, one parse); for feed polling the network dominates, so no dependency is added.
+output limit, which is what keeps a brotli bomb bounded). urllib3 and httpx can do (2) and (3)
+but (1) needs private-API hooks in both; urllib adds an opener stack we would have to disable
+piece by piece. Per request the cost is the same order (one socket, one parse); for feed polling
+the network dominates, so no dependency is added.
 
 Semantics worth knowing:
 - `connect_timeout_seconds` bounds DNS-free socket connection; `read_timeout_seconds` bounds each

@@ -22,7 +22,29 @@ PAGE_FETCH_OUTCOMES = ("ok", "failed", "timeout")
 QUALITY_SIGNALS = ("empty_body", "missing_date", "future_date", "language_mismatch", "teaser_only")
 SINK_OUTCOMES = ("inserted", "updated", "unchanged", "failed")
 STAGES = ("ingest", "transform", "sink")
+FEED_HEALTH_STATES = ("ok", "degraded", "failing")
+# How an item reached ingest: a poll, or a WebSub hub's push.
+INGEST_PATHS = ("poll", "push")
+REGISTRY_RELOAD_OUTCOMES = ("ok", "error")
+WEBSUB_EVENTS = (
+    "subscribe_requested",
+    "subscribe_failed",
+    "unsubscribe_requested",
+    "unsubscribe_failed",
+    "subscribed",
+    "unsubscribed",
+    "denied",
+    "verification_refused",
+    "push_accepted",
+    "push_bad_signature",
+    "push_unknown",
+    "push_dropped",
+)
+# Why a due feed waited for its host (ingest/politeness.py).
+HOST_WAIT_REASONS = ("concurrency", "delay", "retry_after")
 
+# Item published -> on the topic: seconds for pushed items, up to a day for slow feeds.
+_FRESHNESS_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 43200, 86400)
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
@@ -59,6 +81,75 @@ class Metrics:
         )
         self.ingest_consecutive_failures = Gauge(
             "wiredesk_ingest_feed_consecutive_failures", "Failed polls in a row", ["feed"], registry=r
+        )
+        self.ingest_feed_health = Gauge(
+            "wiredesk_ingest_feed_health",
+            "1 for the feed's health state (ok, degraded, failing), 0 for the others; read from the "
+            "shared ledger, so every replica exports the same values",
+            ["feed", "state"],
+            registry=r,
+        )
+        self.ingest_feed_health_since = Gauge(
+            "wiredesk_ingest_feed_health_since_timestamp_seconds",
+            "Unix time the feed entered its current health state",
+            ["feed"],
+            registry=r,
+        )
+        self.ingest_feed_quiet = Gauge(
+            "wiredesk_ingest_feed_quiet",
+            "1 when a feed that usually publishes has gone quiet (nothing new for several usual gaps)",
+            ["feed"],
+            registry=r,
+        )
+        self.ingest_feed_last_new_item = Gauge(
+            "wiredesk_ingest_feed_last_new_item_timestamp_seconds",
+            "Unix time a poll or push of the feed last found an item never seen before",
+            ["feed"],
+            registry=r,
+        )
+        self.ingest_freshness = Histogram(
+            "wiredesk_ingest_freshness_seconds",
+            "Time from an item's publication (its feed date) to its acknowledgement on the raw topic, "
+            "for items published since their feed was last read",
+            ["path"],
+            buckets=_FRESHNESS_BUCKETS,
+            registry=r,
+        )
+        self.ingest_backpressure_lag = Gauge(
+            "wiredesk_ingest_backpressure_lag_messages",
+            "Transform's lag on the raw topic as ingest last read it (high-water marks - committed offsets)",
+            registry=r,
+        )
+        self.ingest_backpressure_stretch = Gauge(
+            "wiredesk_ingest_backpressure_stretch",
+            "Factor ingest stretches polling intervals by because of transform's lag (1 = none)",
+            registry=r,
+        )
+        self.ingest_registry_reloads = Counter(
+            "wiredesk_ingest_registry_reloads_total",
+            "Edits of the feed registry read by a running ingest (error: kept the last good registry)",
+            ["outcome"],
+            registry=r,
+        )
+        self.ingest_registry_feeds = Gauge(
+            "wiredesk_ingest_registry_feeds", "Enabled feeds in the registry in use", registry=r
+        )
+        self.ingest_websub = Counter(
+            "wiredesk_ingest_websub_events_total",
+            "WebSub requests, verifications and pushes",
+            ["event"],
+            registry=r,
+        )
+        self.ingest_host_waits = Counter(
+            "wiredesk_ingest_host_waits_total",
+            "Due feeds that waited because their host was busy, by reason",
+            ["reason"],
+            registry=r,
+        )
+        self.ingest_leases_lost = Counter(
+            "wiredesk_ingest_leases_lost_total",
+            "Polls dropped because this replica's lease on the feed ended before they were saved",
+            registry=r,
         )
 
         # transform
@@ -143,12 +234,39 @@ class Metrics:
             self.transform_page_fetches.labels(outcome)
         for stage in STAGES:
             self.service_ready.labels(stage)
+        for path in INGEST_PATHS:
+            self.ingest_freshness.labels(path)
+        for outcome in REGISTRY_RELOAD_OUTCOMES:
+            self.ingest_registry_reloads.labels(outcome)
+        for event in WEBSUB_EVENTS:
+            self.ingest_websub.labels(event)
+        for reason in HOST_WAIT_REASONS:
+            self.ingest_host_waits.labels(reason)
+        self.ingest_backpressure_stretch.set(1)
 
     def init_feed(self, feed_id: str) -> None:
         for outcome in INGEST_POLL_OUTCOMES:
             self.ingest_polls.labels(feed_id, outcome)
         for outcome in INGEST_ITEM_OUTCOMES:
             self.ingest_items.labels(feed_id, outcome)
+
+    def forget_feed(self, feed_id: str) -> None:
+        """Drop a removed feed's series, so label values stay bounded by the registry."""
+        for family, labels in (
+            (self.ingest_polls, [(feed_id, o) for o in INGEST_POLL_OUTCOMES]),
+            (self.ingest_items, [(feed_id, o) for o in INGEST_ITEM_OUTCOMES]),
+            (self.ingest_feed_health, [(feed_id, s) for s in FEED_HEALTH_STATES]),
+            (self.ingest_feed_health_since, [(feed_id,)]),
+            (self.ingest_feed_quiet, [(feed_id,)]),
+            (self.ingest_feed_last_new_item, [(feed_id,)]),
+            (self.ingest_last_success, [(feed_id,)]),
+            (self.ingest_consecutive_failures, [(feed_id,)]),
+        ):
+            for values in labels:
+                try:
+                    family.remove(*values)
+                except KeyError:
+                    pass
 
     def init_sink(self, sink: str) -> None:
         for outcome in SINK_OUTCOMES:

@@ -313,23 +313,33 @@ class _MetricsServer6(_MetricsServer):
 
 
 _LISTEN_HINTS = {
-    errno.EADDRINUSE: "another process listens there: stop it, or choose another "
-    "WIREDESK_SERVICE_METRICS_PORT (0 picks a free one)",
-    errno.EADDRNOTAVAIL: "not an address of this machine: set WIREDESK_SERVICE_METRICS_HOST "
-    "to one of its addresses, or 0.0.0.0 for every interface",
-    errno.EACCES: "ports below 1024 need privileges: choose another WIREDESK_SERVICE_METRICS_PORT",
+    errno.EADDRINUSE: "another process listens there: stop it, or choose another {port_setting} "
+    "(0 picks a free one)",
+    errno.EADDRNOTAVAIL: "not an address of this machine: set {host_setting} to one of its addresses, "
+    "or 0.0.0.0 for every interface",
+    errno.EACCES: "ports below 1024 need privileges: choose another {port_setting}",
 }
 
 
-def listen(host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
+def listen(
+    host: str,
+    port: int,
+    handler: type[BaseHTTPRequestHandler],
+    *,
+    serving: str = "/metrics",
+    port_setting: str = "WIREDESK_SERVICE_METRICS_PORT",
+    host_setting: str = "WIREDESK_SERVICE_METRICS_HOST",
+) -> ThreadingHTTPServer:
     """An HTTP server bound to (host, port); a bind that fails is a configuration error."""
     server_class = _MetricsServer6 if ":" in host else _MetricsServer
     try:
         return server_class((host, port), handler)
     except OSError as exc:
         reason = exc.strerror or str(exc)
-        hint = _LISTEN_HINTS.get(exc.errno or 0, "check service.metrics_host and service.metrics_port")
-        raise ConfigurationError(f"cannot serve /metrics on {host}:{port}: {reason} ({hint})") from None
+        hint = _LISTEN_HINTS.get(exc.errno or 0, "check {host_setting} and {port_setting}").format(
+            port_setting=port_setting, host_setting=host_setting
+        )
+        raise ConfigurationError(f"cannot serve {serving} on {host}:{port}: {reason} ({hint})") from None
 
 
 def check_listen_address(host: str) -> None:

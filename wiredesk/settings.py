@@ -156,8 +156,75 @@ class IngestSettings(_Section):
     min_interval_seconds: float = Field(60.0, gt=0)
     max_interval_seconds: float = Field(3600.0, gt=0)
     max_backoff_seconds: float = Field(6 * 3600.0, gt=0)
-    concurrency: int = Field(8, ge=1, le=256)
+    concurrency: int = Field(8, ge=1, le=256, description="feed fetches in flight at once per replica")
+    state_store: Literal["sqlite", "postgres"] = Field(
+        "sqlite",
+        description="where ingest state lives: sqlite (one process, state_path) or postgres (shared "
+        "by every replica, which then split the feeds through row leases)",
+    )
     state_path: str = Field("", description="ingest state database; empty = <data_dir>/ingest.sqlite")
+    postgres_dsn: SecretStr = Field(SecretStr(""), description="PostgreSQL DSN for state_store=postgres")
+    postgres_schema: str = Field(
+        "public", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="schema of the ingest tables (wd_ingest_*)"
+    )
+    lease_seconds: float = Field(
+        30.0,
+        ge=5,
+        le=600,
+        description="state_store=postgres: how long a replica holds a feed it polls; renewed while it "
+        "works, so a dead replica's feeds are free again this long after it died. A fetch never runs "
+        "past its lease",
+    )
+    item_retention_days: float = Field(
+        30.0, gt=0, description="forget items absent from their feed for this long (bounds the ledger)"
+    )
+    per_host_concurrency: int = Field(
+        2, ge=1, le=256, description="fetches in flight to one host at once (per replica)"
+    )
+    per_host_delay_seconds: float = Field(
+        0.5, ge=0, le=600, description="least time between two fetches from one host (per replica)"
+    )
+    registry_reload_seconds: float = Field(
+        5.0, ge=0, description="how often the feeds file is checked for edits; 0 = never reload"
+    )
+    failing_after: int = Field(
+        3, ge=1, le=1000, description="failed polls in a row after which a feed is failing, not degraded"
+    )
+    quiet_factor: float = Field(
+        4.0,
+        gt=1,
+        description="a feed is quiet when nothing new came for this many times its usual gap between "
+        "items (learnt from its own items)",
+    )
+    backpressure_max_lag: int = Field(
+        50_000,
+        ge=0,
+        description="transform's lag on the raw topic (messages) above which ingest stretches its polling; "
+        "0 = never",
+    )
+    backpressure_max_stretch: float = Field(
+        8.0, ge=1, le=1000, description="the most polling intervals are stretched under back-pressure"
+    )
+    backpressure_check_seconds: float = Field(
+        10.0, gt=0, description="how often transform's lag is read (committed offsets, high-water marks)"
+    )
+    websub_callback_url: str = Field(
+        "",
+        description="public base URL hubs reach the WebSub callback at (e.g. https://ingest.example.com"
+        "/websub); empty = WebSub off. Feeds advertising a hub are subscribed at <this>/<feed id>",
+    )
+    websub_port: int = Field(
+        9401, ge=0, le=65_535, description="port of the WebSub callback server (0 = pick a free one)"
+    )
+    websub_host: str = Field(
+        "", description="address of the WebSub callback server; empty = the metrics server's address"
+    )
+    websub_lease_seconds: int = Field(
+        432_000, ge=60, description="subscription lease asked of hubs; renewed before it ends"
+    )
+    websub_fallback_interval_seconds: float = Field(
+        3600.0, gt=0, description="polling interval of a feed while a hub pushes it (the slow fallback)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -167,6 +234,17 @@ class IngestSettings(_Section):
                 f"ingest.min_interval_seconds ({self.min_interval_seconds:g}) is above "
                 f"ingest.max_interval_seconds ({self.max_interval_seconds:g}) "
                 "(WIREDESK_INGEST_MIN_INTERVAL_SECONDS, WIREDESK_INGEST_MAX_INTERVAL_SECONDS)"
+            )
+        if self.state_store == "postgres" and not self.postgres_dsn.get_secret_value():
+            problems.append(
+                "ingest.postgres_dsn is required when ingest.state_store is 'postgres' "
+                "(WIREDESK_INGEST_POSTGRES_DSN or WIREDESK_INGEST_POSTGRES_DSN_FILE)"
+            )
+        callback = self.websub_callback_url
+        if callback and not (callback.startswith(("http://", "https://")) and "://" in callback[:9]):
+            problems.append(
+                f"ingest.websub_callback_url {callback!r} must be an absolute http(s) URL "
+                "(WIREDESK_INGEST_WEBSUB_CALLBACK_URL)"
             )
         _cross_field(problems)
         return self
