@@ -68,6 +68,40 @@ def kafka_settings(broker: EmbeddedBroker, tmp_path: Path) -> Settings:
     return load_settings(environ=env)
 
 
+POSTGRES_DSN_ENV = "WD_TEST_POSTGRES_DSN"
+_CANDIDATE_DSNS = [
+    "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3",
+    "host=127.0.0.1 port=5432 dbname=test user=root connect_timeout=3",
+]
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """A PostgreSQL DSN that answers (WD_TEST_POSTGRES_DSN first); skips with the reason otherwise."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg (the 'postgres' extra) is not installed")
+    candidates = [os.environ[POSTGRES_DSN_ENV]] if POSTGRES_DSN_ENV in os.environ else []
+    errors = []
+    for candidate in candidates + _CANDIDATE_DSNS:
+        try:
+            with psycopg.connect(candidate) as conn:
+                conn.execute("SELECT 1")
+            return candidate
+        except psycopg.Error as exc:
+            errors.append(f"{candidate}: {exc}".strip())
+    pytest.skip("PostgreSQL unreachable: " + " | ".join(errors))
+
+
+@pytest.fixture
+def postgres_schema(postgres_dsn: str) -> Iterator[str]:
+    """A schema name of this test's own, dropped (with everything in it) afterwards."""
+    import psycopg
+
+    name = f"wd_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
