@@ -8,6 +8,7 @@ was polling must be polled by another replica within a minute.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import sys
@@ -52,7 +53,8 @@ def _rss(feed: str) -> bytes:
         f"<link>https://news.example.org/{feed}/{n}</link><description>Text {n}.</description></item>"
         for n in range(3)
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{feed}</title>{items}</channel></rss>'.encode()
+    channel = f"<channel><title>{feed}</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
 
 @pytest.fixture
@@ -191,7 +193,7 @@ def test_replicas_split_feeds_never_poll_one_twice_and_take_over_a_dead_one(
     overlaps = []
     for feed, runs in by_feed.items():
         runs.sort(key=lambda f: f.start)
-        overlaps += [(feed, a, b) for a, b in zip(runs, runs[1:], strict=False) if b.start < a.end]
+        overlaps += [(feed, a, b) for a, b in itertools.pairwise(runs) if b.start < a.end]
     assert overlaps == []
     assert len(by_feed) == FEEDS
     # Every feed's items reached the topic (once per version: replicas share one ledger).

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.ledger import Claim, FeedState, Ledger, LeaseLost, Subscription
+from ingest.ledger import Claim, FeedState, LeaseLost, Ledger, Subscription
 from ingest.registry import Feed
 from ingest.state import IngestState
 from wiredesk import ids
