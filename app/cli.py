@@ -103,11 +103,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     feeds = sub.add_parser(
         "feeds",
-        help="list the feed registry and each feed's polling state",
-        description="Validate the feed registry and show each feed with its state.",
+        help="list the feed registry with each feed's health and polling state; `feeds check`",
+        description="Validate the feed registry and show each feed with its health (ok, degraded, "
+        "failing: why, and since when) and polling state, from the ingest ledger (ingest.state_store). "
+        "`wiredesk feeds check URL-or-FILE` tries one feed instead.",
     )
     feeds.add_argument("--feeds", metavar="FILE", help="feed registry (default: ingest.feeds_file)")
     feeds.add_argument("--json", action="store_true", help="one JSON object per feed")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION")
+    check = feeds_sub.add_parser(
+        "check",
+        help="fetch and parse one feed, print its items as JSON lines (no Kafka)",
+        description="Fetch URL (or read FILE) and parse it as ingest would, with the same HTTP guards; "
+        "print every normalised item as one JSON line on stdout and a summary on stderr. A feed that "
+        "cannot be used (not found, an HTML page, unparseable, empty) prints one line saying why and "
+        "exits non-zero (docs/operations.md).",
+    )
+    check.add_argument("target", metavar="URL-or-FILE")
 
     search = sub.add_parser(
         "search",
@@ -310,8 +322,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return search(settings, " ".join(args.query), limit=args.limit, as_json=args.json)
     if command == "feeds":
-        from app.commands import list_feeds
+        from app.commands import check_feed, list_feeds
 
+        if args.feeds_command == "check":
+            return check_feed(settings, args.target)
         return list_feeds(settings, feeds_file=args.feeds, as_json=args.json)
     if command == "topics":
         from app.commands import topics

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import sys
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -57,45 +58,81 @@ def search(settings: Settings, query: str, *, limit: int, as_json: bool) -> int:
 
 def list_feeds(settings: Settings, *, feeds_file: str | None, as_json: bool) -> int:
     from app.runner import feeds_to_poll
+    from ingest import health
     from ingest.registry import load_registry
-    from ingest.state import IngestState
+    from ingest.stores import ledger_exists, open_ledger
 
     feeds = feeds_to_poll(settings, feeds_file)
     registry = load_registry(feeds.path)
-    state_path = settings.data_path(settings.ingest.state_path, "ingest.sqlite")
-    state = IngestState(state_path) if state_path.exists() else None
-    try:
-        rows = []
-        for feed in registry:
-            fs = state.feed_state(feed.id) if state else None
-            rows.append(
-                {
-                    "id": feed.id,
-                    "url": feed.url,
-                    "enabled": feed.enabled,
-                    "full_text": feed.full_text,
-                    "last_status": fs.last_status if fs else "",
-                    "last_polled": _when(fs.last_polled) if fs else "",
-                    "next_due": _when(fs.next_due) if fs else "",
-                    "failures": fs.failures if fs else 0,
-                    "last_error": fs.last_error if fs else "",
-                }
-            )
-    finally:
-        if state:
-            state.close()
+    states = {}
+    if ledger_exists(settings):
+        ledger = open_ledger(settings, connections=1)
+        try:
+            states = ledger.feed_states(feed.id for feed in registry)
+        finally:
+            ledger.close()
+    now = time.time()
+    rows = []
+    for feed in registry:
+        fs = states.get(feed.id)
+        state, reason, since = health.current(fs, now, settings.ingest.quiet_factor) if fs else ("", "", 0.0)
+        rows.append(
+            {
+                "id": feed.id,
+                "url": feed.url,
+                "fetched_from": fs.fetch_url(feed) if fs else feed.url,
+                "enabled": feed.enabled,
+                "full_text": feed.full_text,
+                "health": state,
+                "health_reason": reason,
+                "health_since": _when(since),
+                "last_status": fs.last_status if fs else "",
+                "last_polled": _when(fs.last_polled) if fs else "",
+                "last_new_item": _when(fs.last_new_item) if fs else "",
+                "next_due": _when(fs.next_due) if fs else "",
+                "failures": fs.failures if fs else 0,
+                "last_error": fs.last_error if fs else "",
+            }
+        )
     if as_json:
         for row in rows:
             _out(orjson.dumps(row).decode())
         return 0
     _out(f"{len(rows)} feeds in {feeds.describe()}")
     for row in rows:
-        status = row["last_status"] or "never polled"
         flag = "" if row["enabled"] else " (disabled)"
+        moved = f" (moved to {row['fetched_from']})" if row["fetched_from"] != row["url"] else ""
+        condition = f"{row['health']} since {row['health_since']}" if row["health"] else "never polled"
+        why = f": {row['health_reason']}" if row["health_reason"] else ""
         _out(
-            f"  {row['id']}{flag}: {row['url']}\n    {status}; last {row['last_polled'] or '-'}; "
-            f"next {row['next_due'] or 'now'}; failures {row['failures']} {row['last_error']}".rstrip()
+            f"  {row['id']}{flag}: {row['url']}{moved}\n    {condition}{why}\n"
+            f"    last poll {row['last_polled'] or '-'} ({row['last_status'] or '-'}); last new item "
+            f"{row['last_new_item'] or '-'}; next {row['next_due'] or 'now'}"
         )
+    return 0
+
+
+def check_feed(settings: Settings, target: str) -> int:
+    """`wiredesk feeds check`: one feed's items as JSON lines on stdout, a summary on stderr."""
+    from ingest.check import check_feed as check
+    from ingest.fetcher import Fetcher
+    from wiredesk.http import HttpClient
+    from wiredesk.records import dumps
+
+    checked = check(target, Fetcher(HttpClient(settings.http)), datetime.now(UTC))
+    parsed = checked.parsed
+    for item in parsed.items:
+        _out(dumps(item).decode())
+    notes = [f"{len(parsed.items)} items", f"format {parsed.format or 'unknown'}"]
+    if parsed.rejected:
+        notes.append(f"{len(parsed.rejected)} entries rejected (first: {parsed.rejected[0][1]})")
+    if checked.repeats:
+        notes.append(f"{checked.repeats} repeated listings dropped")
+    if parsed.bozo:
+        notes.append(f"ill-formed, recovered: {parsed.bozo}")
+    if parsed.hubs:
+        notes.append(f"WebSub hub {parsed.hubs[0]}")
+    print(f"wiredesk: {checked.url}: " + "; ".join(notes), file=sys.stderr)
     return 0
 
 

@@ -253,3 +253,140 @@ def test_ids_of_repeated_guids_do_not_depend_on_the_items_order(
     assert second.items_to_publish == []
     # Of the weather item's two listings, the later-dated one is kept, whichever comes first.
     assert "Gales expected on the coast tonight" in {i.title for i in first.items_to_publish}
+
+
+# --- URLs that move, hosts that throttle, health, freshness, hubs -------------------------------
+
+
+def test_a_permanent_redirect_moves_the_feed_in_its_state(
+    feed_server: FeedServer, state: IngestState
+) -> None:
+    feed_server.routes["/old"] = Reply(301, headers={"Location": "/new"})
+    feed_server.routes["/new"] = Reply(200, RSS, {"ETag": '"n1"'})
+    wire = Feed(id="wire", url=feed_server.url("/old"))
+    first = _poll(wire, _fetcher(), state)
+    assert first.status == "ok"
+    assert state.feed_state("wire").url == feed_server.url("/new")
+    feed_server.requests.clear()
+    _poll(wire, _fetcher(), state, first.next_due)
+    # Straight to the new URL, with the validators it gave.
+    assert [(path, h.get("if-none-match")) for path, h in feed_server.requests] == [("/new", '"n1"')]
+
+
+def test_a_temporary_redirect_moves_nothing(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/old"] = Reply(302, headers={"Location": "/new"})
+    feed_server.routes["/new"] = Reply(200, RSS)
+    wire = Feed(id="wire", url=feed_server.url("/old"))
+    first = _poll(wire, _fetcher(), state)
+    assert state.feed_state("wire").url == ""
+    feed_server.requests.clear()
+    _poll(wire, _fetcher(), state, first.next_due)
+    assert [path for path, _ in feed_server.requests] == ["/old", "/new"]
+
+
+def test_an_edited_registry_url_forgets_the_old_urls_move_and_validators(
+    feed_server: FeedServer, state: IngestState
+) -> None:
+    feed_server.routes["/old"] = Reply(301, headers={"Location": "/moved"})
+    feed_server.routes["/moved"] = Reply(200, RSS, {"ETag": '"m1"'})
+    feed_server.routes["/edited"] = Reply(200, RSS)
+    first = _poll(Feed(id="wire", url=feed_server.url("/old")), _fetcher(), state)
+    feed_server.requests.clear()
+    _poll(Feed(id="wire", url=feed_server.url("/edited")), _fetcher(), state, first.next_due)
+    assert [(path, h.get("if-none-match")) for path, h in feed_server.requests] == [("/edited", None)]
+    assert state.feed_state("wire").url == ""
+    assert state.feed_state("wire").registry_url == feed_server.url("/edited")
+
+
+def test_a_429_names_the_hosts_wait_and_a_plain_500_does_not(
+    feed_server: FeedServer, state: IngestState
+) -> None:
+    feed_server.routes["/busy"] = Reply(429, headers={"Retry-After": "120"})
+    feed_server.routes["/down"] = Reply(503, headers={"Retry-After": "60"})
+    feed_server.routes["/broken"] = Reply(500)
+    assert _poll(Feed(id="busy", url=feed_server.url("/busy")), _fetcher(), state).throttle_seconds == 120
+    assert _poll(Feed(id="down", url=feed_server.url("/down")), _fetcher(), state).throttle_seconds == 60
+    assert (
+        _poll(Feed(id="broken", url=feed_server.url("/broken")), _fetcher(), state).throttle_seconds is None
+    )
+
+
+def test_health_goes_degraded_then_failing_then_ok(feed_server: FeedServer, state: IngestState) -> None:
+    feed_server.routes["/rss"] = Reply(500)
+    wire = Feed(id="wire", url=feed_server.url("/rss"))
+    seen = []
+    for n in range(4):
+        _poll(wire, _fetcher(), state, T0 + timedelta(hours=n))
+        fs = state.feed_state("wire")
+        seen.append((fs.health, fs.health_since))
+    assert [h for h, _ in seen] == ["degraded", "degraded", "failing", "failing"]
+    # "since" is when the state began, not the last poll.
+    assert seen[0][1] == seen[1][1] == T0.timestamp()
+    assert seen[2][1] == seen[3][1] == (T0 + timedelta(hours=2)).timestamp()
+    assert "4 failed polls in a row: HTTP 500" in state.feed_state("wire").health_reason
+    feed_server.routes["/rss"] = Reply(200, _dated_rss(3, T0, timedelta(hours=1)))
+    _poll(wire, _fetcher(), state, T0 + timedelta(hours=5))
+    fs = state.feed_state("wire")
+    assert (fs.health, fs.health_reason, fs.health_since) == ("ok", "", (T0 + timedelta(hours=5)).timestamp())
+    # A document with an entry that has nothing in it: the rest is used, the feed is degraded.
+    feed_server.routes["/rss"] = Reply(200, RSS)
+    _poll(wire, _fetcher(), state, T0 + timedelta(hours=6))
+    assert state.feed_state("wire").health_reason == "1 of 3 items rejected (see the log)"
+
+
+def _dated_rss(count: int, newest: datetime, gap: timedelta) -> bytes:
+    dates = [newest - n * gap for n in range(count)]
+    items = "".join(
+        f"<item><guid>{d:%Y%m%d%H%M}</guid><title>Story {d:%H:%M}</title>"
+        f"<link>https://news.example.org/{d:%Y%m%d%H%M}</link>"
+        f"<pubDate>{d.strftime('%a, %d %b %Y %H:%M:%S +0000')}</pubDate></item>"
+        for d in dates
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    )
+
+
+def test_freshness_counts_only_items_published_since_the_last_read(
+    tmp_path: Path, state: IngestState
+) -> None:
+    path = tmp_path / "wire.xml"
+    path.write_bytes(_dated_rss(6, T0 - timedelta(minutes=5), timedelta(hours=1)))
+    wire = Feed(id="wire", url=path.as_uri())
+    first = _poll(wire, Fetcher(), state)
+    state.mark_published(first.items_to_publish)
+    # The first read finds a backlog: its ages say nothing about how fresh ingest is.
+    assert (first.new, first.fresh) == (6, [])
+    path.write_bytes(_dated_rss(7, T0 + timedelta(minutes=50), timedelta(minutes=55)))
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
+    second = _poll(wire, Fetcher(), state, T0 + timedelta(hours=1))
+    assert second.fresh == [T0 + timedelta(minutes=50)]
+
+
+def test_a_feed_that_usually_publishes_and_goes_quiet_is_degraded(tmp_path: Path, state: IngestState) -> None:
+    path = tmp_path / "wire.xml"
+    path.write_bytes(_dated_rss(10, T0, timedelta(hours=1)))
+    wire = Feed(id="wire", url=path.as_uri(), interval_seconds=600)
+    state.mark_published(_poll(wire, Fetcher(), state).items_to_publish)
+    fs = state.feed_state("wire")
+    assert (fs.health, fs.usual_gap_seconds) == ("ok", 3600.0)
+    # Four usual gaps later nothing new has come: the unchanged file now reads as quiet.
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 10))
+    _poll(wire, Fetcher(), state, T0 + timedelta(hours=5))
+    fs = state.feed_state("wire")
+    assert fs.health == "degraded"
+    assert fs.health_reason.startswith(
+        "quiet: nothing new for 5.0 hours; it usually publishes every 60 minutes"
+    )
+    assert fs.health_since == (T0 + timedelta(hours=4)).timestamp()
+
+
+def test_hubs_and_self_url_are_reported(tmp_path: Path, state: IngestState) -> None:
+    path = tmp_path / "wire.xml"
+    path.write_bytes(
+        b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+        b'<link rel="hub" href="https://hub.example.org/"/><link rel="self" href="https://news.example.org/atom"/>'
+        b'<entry><id>1</id><title>a</title><link href="https://news.example.org/a"/></entry></feed>'
+    )
+    result = _poll(Feed(id="wire", url=path.as_uri()), Fetcher(), state)
+    assert (result.hubs, result.topic) == (("https://hub.example.org/",), "https://news.example.org/atom")

@@ -128,3 +128,33 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
 def test_agency_hint_takes_the_canonical_spelling_when_the_agency_is_known(hint: str, agency: str) -> None:
     registry = parse_registry([{"id": "a", "url": "http://a.example/x", "agency": hint}], base_dir=Path())
     assert registry.feeds[0].agency == agency
+
+
+def test_an_edited_registry_is_read_again_and_a_broken_edit_keeps_the_last_good(tmp_path: Path) -> None:
+    from ingest.registry import RegistryError, RegistryWatcher
+
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "feeds:\n  - {id: a, url: https://a.example.org/rss}\n  - {id: b, url: https://b.example.org/rss}\n"
+    )
+    watcher = RegistryWatcher(path, load_registry(path))
+    assert watcher.check() is None
+    path.write_text(
+        "feeds:\n  - {id: a, url: https://a.example.org/new}\n  - {id: c, url: https://c.example.org/rss}\n"
+        "  - {id: d, url: https://d.example.org/rss, enabled: false}\n"
+    )
+    change = watcher.check()
+    assert not isinstance(change, RegistryError)
+    assert change is not None
+    assert (change.added, change.removed, change.moved) == (("c",), ("b",), ("a",))
+    assert [f.id for f in watcher.current.enabled] == ["a", "c"]
+    path.write_text("feeds:\n  - {id: a, url: ftp://nope}\n  - {id: a, url: https://x.example.org/}\n")
+    broken = watcher.check()
+    assert isinstance(broken, RegistryError)
+    assert "scheme 'ftp'" in str(broken)
+    assert [f.id for f in watcher.current.enabled] == ["a", "c"]
+    # Reported once: the same broken file is not news.
+    assert watcher.check() is None
+    path.unlink()
+    assert isinstance(watcher.check(), RegistryError)
+    assert [f.id for f in watcher.current.enabled] == ["a", "c"]
