@@ -23,13 +23,17 @@ EX_DATAERR = 65
 EX_UNAVAILABLE = 69
 EX_IOERR = 74
 FEED = (SEED / "agency-feed.rss.xml").read_bytes()
+PAGE = b"<!doctype html><html><head><title>News</title></head><body><p>Hi</p></body></html>"
+NO_ITEMS = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+    b"<link>https://news.example.org/</link></channel></rss>"
+)
 PAGES = {
     "/feed.xml": (200, "application/rss+xml", FEED),
-    "/page": (200, "text/html", b"<!doctype html><html><head><title>News</title></head><body><p>Hi</p></body></html>"),
+    "/page": (200, "text/html", PAGE),
     "/empty": (200, "application/rss+xml", b""),
     "/garbage": (200, "application/octet-stream", bytes(range(1, 200)) * 10),
-    "/no-items": (200, "application/rss+xml", b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
-                  b"<link>https://news.example.org/</link></channel></rss>"),
+    "/no-items": (200, "application/rss+xml", NO_ITEMS),
     "/missing": (404, "text/plain", b"gone"),
 }  # fmt: skip
 
