@@ -9,7 +9,6 @@ was polling must be polled by another replica within a minute.
 from __future__ import annotations
 
 import itertools
-import itertools
 import signal
 import subprocess
 import sys
