@@ -527,6 +527,10 @@ class IngestStage:
             return
         for feed_id, state in self._ledger.feed_states(f.id for f in self.registry.enabled).items():
             self._export_health(feed_id, state)
+        if self._websub is not None:
+            # Which feeds a hub pushes (polled only as the slow fallback); any replica may have
+            # received the hub's verification, so the ledger says.
+            self._pushed_feeds = self._websub.active_feeds()
 
     def _export_health(self, feed_id: str, state: FeedState) -> None:
         if not state.health:

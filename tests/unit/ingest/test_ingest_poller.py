@@ -390,3 +390,14 @@ def test_hubs_and_self_url_are_reported(tmp_path: Path, state: IngestState) -> N
     )
     result = _poll(Feed(id="wire", url=path.as_uri()), Fetcher(), state)
     assert (result.hubs, result.topic) == (("https://hub.example.org/",), "https://news.example.org/atom")
+
+
+def test_a_pushed_feed_is_polled_only_as_the_slow_fallback(tmp_path: Path, state: IngestState) -> None:
+    path = tmp_path / "wire.xml"
+    path.write_bytes(_dated_rss(3, T0, timedelta(hours=1)))
+    wire = Feed(id="wire", url=path.as_uri())
+    settings = SETTINGS.model_copy(update={"websub_fallback_interval_seconds": 7200.0})
+    polled = poll_feed(wire, Fetcher(), state, T0, settings=settings, rng=random.Random(1))
+    assert polled.interval_seconds < 7200
+    pushed = poll_feed(wire, Fetcher(), state, T0, settings=settings, rng=random.Random(1), pushed=True)
+    assert pushed.interval_seconds == 7200
