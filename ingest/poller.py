@@ -237,12 +237,23 @@ class _Poll:
                 base_url=url,
                 headers=headers,
                 fetch_full_text=feed.full_text,
+                max_items=self.settings.max_items_per_feed,
             )
         except ParseError as exc:
             return self.failure(f"ParseError: {exc}", retriable=False)
         except Exception as exc:  # noqa: BLE001 - a parser bug must cost one feed, not the poll loop
             return self.failure(f"{type(exc).__name__}: {exc}", retriable=False, bug=exc)
         hints = dataclasses.replace(hints, ttl_seconds=parsed.ttl_seconds)
+        if parsed.unread:
+            log.warning(
+                "feed %s lists %d entries: the first %d were read, the other %d left unread "
+                "(ingest.max_items_per_feed)",
+                feed.id,
+                len(parsed.items) + len(parsed.rejected) + parsed.unread,
+                self.settings.max_items_per_feed,
+                parsed.unread,
+                extra={"feed_id": feed.id},
+            )
         distinct = distinct_items(_with_hints(parsed, feed))
         if distinct.repeats:
             log.info(

@@ -175,6 +175,13 @@ class IngestSettings(_Section):
         "works, so a dead replica's feeds are free again this long after it died. A fetch never runs "
         "past its lease",
     )
+    max_items_per_feed: int = Field(
+        5000,
+        ge=1,
+        le=1_000_000,
+        description="entries read from one feed document; the rest of a longer one is left unread "
+        "(feeds list their newest first), which bounds a poll's time and memory",
+    )
     item_retention_days: float = Field(
         30.0, gt=0, description="forget items absent from their feed for this long (bounds the ledger)"
     )

@@ -24,6 +24,8 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Seconds between two bytes of the body: a server that trickles.
+    drip: float = 0.0
 
 
 @dataclass
@@ -53,7 +55,13 @@ def handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply.body)))
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.drip:
+                    for byte in reply.body:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        threading.Event().wait(reply.drip)
+                else:
+                    self.wfile.write(reply.body)
             except (BrokenPipeError, ConnectionResetError):
                 pass
 
