@@ -32,7 +32,7 @@ from ingest.fetcher import Fetcher
 from ingest.ledger import Claim, FeedState, LeaseLost, Ledger, host_of
 from ingest.politeness import HostGate
 from ingest.poller import FeedPollResult, ingest_pushed, poll_feed
-from ingest.registry import Registry, RegistryError, RegistryWatcher
+from ingest.registry import Feed, Registry, RegistryError, RegistryWatcher
 from ingest.scheduler import stretch_for
 from ingest.stores import open_ledger
 from ingest.websub import CallbackServer, Push, WebSub
@@ -98,8 +98,8 @@ class IngestStage:
         memory stays bounded. `registry_path`: the file `registry` came from, re-read when edited."""
         self.settings = settings
         self.metrics = metrics
-        self.registry = registry
         self.once = once
+        self.registry = registry
         self._republish = republish
         self._registry_path = registry_path
         self._ledger: Ledger | None = None
@@ -137,6 +137,18 @@ class IngestStage:
     @property
     def cycle_done(self) -> bool:
         return self.cycles > 0
+
+    @property
+    def registry(self) -> Registry:
+        return self._registry
+
+    @registry.setter
+    def registry(self, registry: Registry) -> None:
+        # Built once per registry version: the dispatcher looks at every feed on every claim.
+        self._registry = registry
+        self._enabled = registry.enabled
+        self._enabled_ids = frozenset(feed.id for feed in self._enabled)
+        self._by_id = {feed.id: feed for feed in self._enabled}
 
     @property
     def callback_address(self) -> tuple[str, int] | None:
@@ -189,7 +201,7 @@ class IngestStage:
         self._chores()
         did = self._collect()
         did = self._dispatch() or did
-        if self.once and not self._jobs and self._polled_once >= {f.id for f in self.registry.enabled}:
+        if self.once and not self._jobs and self._polled_once >= self._enabled_ids:
             self.cycles += 1
             return True
         if not did:
@@ -228,10 +240,14 @@ class IngestStage:
     def _dispatch(self) -> bool:
         assert self._ledger is not None and self._pool is not None
         started = self._dispatch_pushes()
-        free = self.settings.ingest.concurrency - len(self._jobs)
-        if free <= 0 or time.monotonic() < self._claim_after:
+        concurrency = self.settings.ingest.concurrency
+        free = concurrency - len(self._jobs)
+        # Claims are made for a few free threads at a time: one query per poll would cost more
+        # than the poll (a claim reads the due index; in PostgreSQL it is a round trip).
+        batch = max(1, concurrency // 4)
+        if free <= 0 or time.monotonic() < self._claim_after or (self._jobs and free < batch):
             return started
-        feeds = [f for f in self.registry.enabled if f.id not in self._jobs]
+        feeds: Sequence[Feed] = self._enabled
         if self.once:
             feeds = [f for f in feeds if f.id not in self._polled_once]
         if not feeds:
@@ -288,8 +304,8 @@ class IngestStage:
         started = False
         keep: list[Push] = []
         for push in self._pushes:
-            feed = self.registry.get(push.feed_id)
-            if feed is None or not feed.enabled:
+            feed = self._by_id.get(push.feed_id)
+            if feed is None:
                 continue
             if push.feed_id in self._jobs or len(self._jobs) >= self.settings.ingest.concurrency:
                 keep.append(push)
@@ -549,7 +565,7 @@ class IngestStage:
         if self._websub is None or self._pool is None:
             return
         self._pushed_feeds = self._websub.active_feeds()
-        feeds = {feed.id: feed for feed in self.registry.enabled}
+        feeds = dict(self._by_id)
         self._pool.submit(_logged(self._websub.maintain, feeds, time.time()))
 
     def _forget_old_items(self) -> None:

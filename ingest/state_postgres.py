@@ -162,6 +162,7 @@ class PostgresLedger:
         self.schema = schema
         self.owner = replica_id()
         self.lease_seconds = lease_seconds
+        self._indexed: tuple[Sequence[Feed] | None, dict[str, Feed], list[str]] = (None, {}, [])
         # A fetch must end this long before its lease does (clock rates, the claim's round trip).
         self._margin = min(5.0, lease_seconds / 4)
         self._pool = _Connections(dsn, max(2, connections))
@@ -226,9 +227,9 @@ class PostgresLedger:
         wanted = list(feed_ids)
         with self._pool.connection() as conn:
             rows = conn.execute(
-                sql.SQL("SELECT feed_id, {} FROM {} WHERE feed_id = ANY(%s)").format(
-                    self._columns(), self._t["feeds"]
-                ),
+                sql.SQL(
+                    "SELECT feed_id, {} FROM {} JOIN unnest(%s::text[]) AS wanted (id) ON wanted.id = feed_id"
+                ).format(self._columns(), self._t["feeds"]),
                 (wanted,),
             ).fetchall()
         known = {str(row[0]): _feed_state(row) for row in rows}
@@ -263,7 +264,8 @@ class PostgresLedger:
             row = conn.execute(
                 sql.SQL(
                     "SELECT min(next_due + greatest(0, %s - 1) * interval_seconds) FROM {}"
-                    " WHERE feed_id = ANY(%s) AND (lease_until IS NULL OR lease_until < clock_timestamp())"
+                    " JOIN unnest(%s::text[]) AS wanted (id) ON wanted.id = feed_id"
+                    " WHERE lease_until IS NULL OR lease_until < clock_timestamp()"
                 ).format(self._t["feeds"]),
                 (stretch, [feed.id for feed in feeds]),
             ).fetchone()
@@ -288,19 +290,24 @@ class PostgresLedger:
         """Lease up to `limit` due feeds among `feeds` to this replica (see the module docstring)."""
         if limit <= 0 or not feeds:
             return []
-        by_id = {feed.id: feed for feed in feeds if feed.id not in in_flight}
+        if feeds is not self._indexed[0]:
+            # The dispatcher passes the same sequence until the registry changes: index it once.
+            self._indexed = (feeds, {feed.id: feed for feed in feeds}, [feed.id for feed in feeds])
+        _, by_id, ids = self._indexed
         started = time.monotonic()
         query = sql.SQL(
             """
             WITH picked AS (
-                SELECT feed_id FROM {feeds}
-                WHERE feed_id = ANY(%(ids)s)
-                  AND (lease_until IS NULL OR lease_until < clock_timestamp())
+                -- A join, not feed_id = ANY(ids): that compares every row with every id.
+                SELECT f.feed_id FROM {feeds} AS f
+                JOIN unnest(%(ids)s::text[]) AS wanted (id) ON wanted.id = f.feed_id
+                WHERE (lease_until IS NULL OR lease_until < clock_timestamp())
                   AND (%(force)s OR next_due + greatest(0, %(stretch)s - 1) * interval_seconds <= %(now)s)
                   AND host <> ALL(%(busy)s)
-                ORDER BY next_due, feed_id
+                  AND feed_id <> ALL(%(in_flight)s)
+                ORDER BY next_due
                 LIMIT %(limit)s
-                FOR UPDATE SKIP LOCKED
+                FOR UPDATE OF f SKIP LOCKED
             )
             UPDATE {feeds} AS f
             SET lease_owner = %(owner)s, lease_token = nextval('{token}'),
@@ -317,11 +324,12 @@ class PostgresLedger:
             rows = conn.execute(
                 query,
                 {
-                    "ids": list(by_id),
+                    "ids": ids,
                     "force": force,
                     "stretch": stretch,
                     "now": now,
                     "busy": list(busy_hosts),
+                    "in_flight": list(in_flight),
                     "limit": limit,
                     "owner": self.owner,
                     "lease": self.lease_seconds,
