@@ -59,32 +59,15 @@ assert _cases_spec.loader is not None
 _cases = importlib.util.module_from_spec(_cases_spec)
 _cases_spec.loader.exec_module(_cases)
 
-_CANDIDATE_DSNS = [
-    "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3",
-    "host=127.0.0.1 port=5432 dbname=test user=root connect_timeout=3",
-]
 
-
-@pytest.fixture(scope="module")
-def dsn() -> str:
-    candidates = [os.environ["WD_TEST_POSTGRES_DSN"]] if "WD_TEST_POSTGRES_DSN" in os.environ else []
-    errors = []
-    for candidate in candidates + _CANDIDATE_DSNS:
-        try:
-            with psycopg.connect(candidate) as conn:
-                conn.execute("SELECT 1")
-            return candidate
-        except psycopg.Error as exc:
-            errors.append(f"{candidate}: {exc}".strip())
-    pytest.skip("PostgreSQL unreachable: " + " | ".join(errors))
+@pytest.fixture
+def dsn(postgres_dsn: str) -> str:
+    return postgres_dsn
 
 
 @pytest.fixture
-def schema(dsn: str) -> Iterator[str]:
-    name = f"wd_test_{secrets.token_hex(6)}"
-    yield name
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+def schema(postgres_schema: str) -> str:
+    return postgres_schema
 
 
 @pytest.fixture
